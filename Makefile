@@ -1,0 +1,54 @@
+# Entry points: `make run` (the whole system on http://127.0.0.1:3000) and `make test`.
+# Each creates .venv and installs what it needs on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | cksum | cut -d' ' -f1)
+export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)/functions:$(CURDIR)
+PORT ?= 3000
+
+.PHONY: install run test test-unit test-integration test-e2e lint format typecheck validate build bench keys clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install  ## the whole system locally: API on 127.0.0.1:$(PORT)
+	$(PY) -m infra.local --port $(PORT)
+
+test: install  ## every test: unit, integration (real PostgreSQL, moto), end-to-end (HTTP, local stack)
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+test-integration: install
+	$(PY) -m pytest tests/integration
+
+test-e2e: install
+	$(PY) -m pytest tests/e2e
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+validate: install  ## offline checks of the infrastructure
+	$(VENV)/bin/cfn-lint template.yaml
+
+keys: install  ## a development signing key under .local/keys (never committed)
+	$(PY) -c 'from pathlib import Path; from infra.local.services import ensure_dev_keys; print(ensure_dev_keys(Path(".local/keys")))'
+
+clean:
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -1,0 +1,1 @@
+"""The API's Lambda TOKEN authorizer: verifies access JWTs and refuses deactivated entities."""

@@ -1,0 +1,1 @@
+"""Fluorine: the writable data provider; every write runs here in one PostgreSQL transaction."""

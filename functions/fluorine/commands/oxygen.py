@@ -1,0 +1,66 @@
+"""Oxygen's commands: entities and their credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import errors as pg_errors
+
+from fluorine.bus import command_handler
+from fluorine.uow import UnitOfWork
+from shared.contracts.oxygen import EnsurePlatformAdmin, EntityState, RegisterEntity, entity_aggregate
+from shared.errors import Conflict
+
+ENTITY_COLUMNS = "id, kind, handle, display_name, email, roles, status, created_at, version"
+UNIQUE_FIELDS = {"entities_handle": "handle", "entities_email": "email"}
+
+
+def entity_state(row: tuple[Any, ...]) -> EntityState:
+    return EntityState(**dict(zip(ENTITY_COLUMNS.split(", "), row, strict=True)))
+
+
+def taken(exc: pg_errors.UniqueViolation) -> Conflict:
+    field = UNIQUE_FIELDS.get(getattr(exc.diag, "constraint_name", "") or "", "id")
+    return Conflict(
+        f"That {field} is already taken.",
+        errors=[{"loc": ["body", field], "msg": f"{field} already taken", "type": "unique"}],
+    )
+
+
+@command_handler(RegisterEntity)
+def register_entity(cmd: RegisterEntity, uow: UnitOfWork) -> EntityState:
+    try:
+        with uow.conn.transaction():  # a savepoint, so the violation can be answered cleanly
+            row = uow.execute(
+                f"INSERT INTO entities (id, kind, handle, display_name, email, password_hash)"
+                f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {ENTITY_COLUMNS}",
+                (cmd.id, cmd.kind, cmd.handle, cmd.display_name, cmd.email, cmd.password_hash),
+            ).fetchone()
+    except pg_errors.UniqueViolation as exc:
+        raise taken(exc) from exc
+    state = entity_state(row)  # type: ignore[arg-type]
+    uow.emit(entity_aggregate(state.id), state.version, "EntityRegistered", state)
+    return state
+
+
+@command_handler(EnsurePlatformAdmin)
+def ensure_platform_admin(cmd: EnsurePlatformAdmin, uow: UnitOfWork) -> EntityState:
+    changed = (
+        uow.execute(
+            f"INSERT INTO entities (id, kind, handle, display_name, password_hash, roles)"
+            f" VALUES (%s, 'real', %s, %s, %s, ARRAY['admin'])"
+            f" ON CONFLICT (handle) DO NOTHING RETURNING {ENTITY_COLUMNS}",
+            (cmd.id, cmd.handle, cmd.display_name, cmd.password_hash),
+        ).fetchone()
+        or uow.execute(
+            f"UPDATE entities SET roles = array_append(roles, 'admin'), version = version + 1, updated_at = now()"
+            f" WHERE handle = %s AND NOT ('admin' = ANY(roles)) RETURNING {ENTITY_COLUMNS}",
+            (cmd.handle,),
+        ).fetchone()
+    )
+    if changed is None:  # already an admin: nothing to write, nothing to publish
+        row = uow.execute(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE handle = %s", (cmd.handle,)).fetchone()
+        return entity_state(row)  # type: ignore[arg-type]
+    state = entity_state(changed)
+    uow.emit(entity_aggregate(state.id), state.version, "PlatformAdminEnsured", state)
+    return state

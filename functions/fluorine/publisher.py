@@ -1,0 +1,70 @@
+"""Publishes committed outbox rows to the DynamoDB change feed.
+
+Puts are conditional on the (aggregate, version) key being new, so publishing the same row twice
+(after a crash, or by the sweeper racing the request) is harmless. A row is marked published
+only after its put succeeded; whatever is left unmarked the sweeper publishes later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psycopg
+from botocore.exceptions import ClientError
+
+from shared.aws import dynamodb
+from shared.contracts.changes import ChangeRecord
+from shared.observability import logger
+from shared.settings import get_settings
+
+FEED_RETENTION_SECONDS = 30 * 24 * 3600
+
+
+def change_feed_item(record: ChangeRecord) -> dict:
+    return {
+        "aggregate": {"S": record.aggregate},
+        "version": {"N": str(record.version)},
+        "event_type": {"S": record.event_type},
+        "payload": {"S": json.dumps(record.payload, separators=(",", ":"))},
+        "seq": {"N": str(record.seq)},
+        "occurred_at": {"S": record.occurred_at.isoformat()},
+        "expires_at": {"N": str(int(time.time()) + FEED_RETENTION_SECONDS)},
+    }
+
+
+def put_record(record: ChangeRecord) -> None:
+    try:
+        dynamodb().put_item(
+            TableName=get_settings().change_feed_table,
+            Item=change_feed_item(record),
+            ConditionExpression="attribute_not_exists(#aggregate)",
+            ExpressionAttributeNames={"#aggregate": "aggregate"},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def mark_published(conn: psycopg.Connection, seqs: list[int]) -> None:
+    with conn.transaction():
+        conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY(%s)", (seqs,))
+
+
+def publish(conn: psycopg.Connection, records: list[ChangeRecord]) -> bool:
+    """Publish ``records``; False (and logged) if the feed could not take them all now."""
+    done: list[int] = []
+    try:
+        for record in records:
+            put_record(record)
+            done.append(record.seq)
+    except Exception:  # the write is committed: never fail the request, the sweeper will retry
+        logger.exception(
+            "change feed publish failed; left for the sweeper", extra={"pending": len(records) - len(done)}
+        )
+    if done:
+        try:
+            mark_published(conn, done)
+        except psycopg.Error:  # published but unmarked: the sweeper re-puts them, harmlessly
+            logger.exception("could not mark outbox rows published")
+    return len(done) == len(records)

@@ -1,0 +1,52 @@
+"""The unit of work: one PostgreSQL transaction holding the command's changes and its outbox rows."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+
+from shared.contracts.changes import ChangeRecord
+
+
+class UnitOfWork:
+    """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.records: list[ChangeRecord] = []
+        self._tx: Any = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.records = []
+        self._tx = self.conn.transaction()
+        self._tx.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._tx.__exit__(exc_type, exc, tb)
+        if exc is not None:
+            self.records = []
+
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor:
+        return self.conn.execute(query, params)  # type: ignore[arg-type]
+
+    def emit(self, aggregate: str, version: int, event_type: str, state: BaseModel) -> ChangeRecord:
+        """Record an event (the aggregate's state after the change) in the outbox, in this transaction."""
+        payload = state.model_dump(mode="json")
+        row = self.execute(
+            "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s)"
+            " RETURNING seq, occurred_at",
+            (aggregate, version, event_type, Jsonb(payload)),
+        ).fetchone()
+        assert row is not None
+        record = ChangeRecord(
+            aggregate=aggregate, version=version, event_type=event_type, payload=payload, seq=row[0], occurred_at=row[1]
+        )
+        self.records.append(record)
+        return record

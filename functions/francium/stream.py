@@ -1,0 +1,48 @@
+"""The change-feed stream handler: projects each record, reporting failures per item.
+
+Records are handled in order; a failed record is reported in ``batchItemFailures`` so the event
+source mapping retries from it (and, after its retries, sends it to the on-failure destination)
+without blocking the shard forever.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from francium import projector
+from francium.views import load_all
+from shared.contracts.changes import ChangeRecord
+from shared.observability import logger
+
+load_all()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def change_record(record: DynamoDBRecord) -> ChangeRecord | None:
+    """The change record of an INSERT on the change feed (None for TTL removals and the like)."""
+    if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
+        return None
+    image = record.dynamodb.new_image
+    return ChangeRecord(
+        aggregate=image["aggregate"],
+        version=int(image["version"]),
+        event_type=image["event_type"],
+        payload=json.loads(image["payload"]),
+        seq=int(image["seq"]),
+        occurred_at=image["occurred_at"],
+    )
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = change_record(record)
+    if change is not None:
+        projector.apply(change)
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

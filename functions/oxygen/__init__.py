@@ -1,0 +1,1 @@
+"""Oxygen: entities (real, legal, fictional), registration, credentials, tokens and roles."""

@@ -1,0 +1,1 @@
+"""Infrastructure beyond template.yaml: the local stack (``python -m infra.local``)."""

@@ -1,0 +1,1 @@
+"""The local stack: template.yaml's API, functions, tables, streams and schedules without Docker."""

@@ -1,0 +1,132 @@
+"""``python -m infra.local``: the whole system on 127.0.0.1:$PORT, without Docker.
+
+Reads template.yaml, starts DynamoDB (moto server) and PostgreSQL (pgserver) unless
+DYNAMODB_ENDPOINT / DATABASE_URL are set, applies migrations, creates the tables, runs the
+stream mapping and the schedules, ensures the admin from ADMIN_HANDLE / ADMIN_PASSWORD, and
+serves the API until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+for extra in (ROOT / "layers" / "shared", ROOT / "functions", ROOT):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+from infra.local import services  # noqa: E402
+from infra.local.gateway import Gateway, create_gateway_app  # noqa: E402
+from infra.local.runtime import Runtime, apply_environment, environment  # noqa: E402
+from infra.local.scheduler import Scheduler  # noqa: E402
+from infra.local.streams import StreamMapping  # noqa: E402
+from infra.local.template import Template, load  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def local_environment(template: Template, svc: services.Services, state_dir: Path) -> dict[str, str]:
+    overrides = {
+        "STAGE": "local",
+        "INTERNAL_TRANSPORT": "local",
+        "DYNAMODB_ENDPOINT": svc.dynamodb_endpoint,
+        "DATABASE_URL": svc.database_url,
+        "SIGNING_KEY_FILE": str(services.ensure_dev_keys(state_dir / "keys")),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+    }
+    keep = {
+        k: os.environ[k]
+        for k in ("SIGNING_KEY_FILE", "PUBLIC_KEYS_FILE", "MIN_VERSION_WAIT_SECONDS")
+        if os.environ.get(k)
+    }
+    return environment(template, {**overrides, **keep})
+
+
+def announce(server: Any, url: str) -> None:
+    """Say the stack is ready once the server is listening (what scripts and tests wait for)."""
+    while not server.started and not server.should_exit:
+        time.sleep(0.02)
+    if server.started:
+        log(f"Local stack ready at {url} (Ctrl-C to stop)")
+
+
+def ensure_admin() -> None:
+    handle, password = os.environ.get("ADMIN_HANDLE"), os.environ.get("ADMIN_PASSWORD")
+    if handle and password:
+        from oxygen.logic import ensure_admin as ensure
+
+        admin = ensure(handle, password)
+        log(f"platform admin ready: {admin.handle} ({admin.id})")
+
+
+@contextlib.contextmanager
+def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
+    """Everything but the HTTP server: started on entry, stopped on exit."""
+    svc = services.start(template)
+    mappings: list[StreamMapping] = []
+    scheduler: Scheduler | None = None
+    try:
+        apply_environment(local_environment(template, svc, state_dir))
+        runtime = Runtime(template)
+        runtime.warm_up()
+        for name, fn in template.functions.items():
+            for spec in fn.streams:
+                table = spec["Stream"]["Fn::GetAtt"][0]
+                mapping = StreamMapping(
+                    runtime, name, table, spec, svc.dynamodb_endpoint, state_dir / "on-failure.jsonl", log
+                )
+                mapping.start()
+                mappings.append(mapping)
+        scheduler = Scheduler(runtime, log)
+        scheduler.start()
+        ensure_admin()
+        yield runtime
+    finally:
+        if scheduler:
+            scheduler.stop()
+        for mapping in mappings:
+            mapping.stop()
+        svc.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", ROOT / ".local")))
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    template = load(args.template)
+    with stack(template, args.state_dir) as runtime:
+        url = f"http://{args.host}:{args.port}"
+
+        app = create_gateway_app(Gateway(template, runtime, log))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+        )
+        threading.Thread(target=announce, args=(server, url), daemon=True).start()
+        server.run()
+        if not server.started:
+            log(f"Could not serve on {url}.")
+            return 1
+    log("Local stack stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

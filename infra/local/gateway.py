@@ -1,0 +1,169 @@
+"""The local API Gateway: REST API proxy events, the Lambda TOKEN authorizer and gateway responses."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from infra.local.runtime import Runtime
+from infra.local.template import Route, Template
+from shared.context import REQUEST_ID_PATTERN
+
+API_ID = "local"
+STAGE = "local"
+ACCOUNT = "000000000000"
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        if route.method in (method, "ANY"):
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groupdict()
+    return None
+
+
+def multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def proxy_event(request: Request, body: bytes, route: Route, params: dict[str, str], request_id: str) -> dict[str, Any]:
+    """An API Gateway REST API (v1) proxy integration event, as API Gateway builds it."""
+    header_pairs = [(k.title() if k.islower() else k, v) for k, v in request.headers.items()]
+    query_pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    now = datetime.now(UTC)
+    try:
+        text, is_b64 = body.decode(), False
+    except UnicodeDecodeError:
+        text, is_b64 = base64.b64encode(body).decode(), True
+    return {
+        "resource": route.path,
+        "path": request.url.path,
+        "httpMethod": request.method,
+        "headers": dict(header_pairs) or None,
+        "multiValueHeaders": multi(header_pairs) or None,
+        "queryStringParameters": dict(query_pairs) or None,
+        "multiValueQueryStringParameters": multi(query_pairs) or None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": request.method,
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{STAGE}{request.url.path}",
+            "accountId": ACCOUNT,
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "sourceIp": request.client.host if request.client else "127.0.0.1",
+                "userAgent": request.headers.get("user-agent"),
+            },
+            "domainName": request.url.hostname,
+            "apiId": API_ID,
+        },
+        "body": text if body else None,
+        "isBase64Encoded": is_b64,
+    }
+
+
+class Gateway:
+    def __init__(self, template: Template, runtime: Runtime, log: Any = print) -> None:
+        self.template = template
+        self.runtime = runtime
+        self.log = log
+
+    def gateway_response(self, kind: str, request_id: str, status: int) -> Response:
+        spec = self.template.gateway_responses.get(kind, {})
+        body = spec.get("ResponseTemplates", {}).get("application/json", "")
+        return Response(
+            body.replace("$context.requestId", request_id),
+            status_code=int(spec.get("StatusCode", status)),
+            media_type="application/problem+json",
+            headers={"X-Request-Id": request_id},
+        )
+
+    def authorize(self, request: Request, route: Route, request_id: str) -> dict[str, Any] | Response:
+        token = request.headers.get("authorization")
+        if not token:
+            return self.gateway_response("UNAUTHORIZED", request_id, 401)
+        method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{request.method}{request.url.path}"
+        try:
+            answer = self.runtime.invoke(
+                self.template.authorizer_function or "",
+                {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn},
+            )
+        except Exception:
+            return self.gateway_response("UNAUTHORIZED", request_id, 401)
+        statement = answer["policyDocument"]["Statement"][0]
+        if statement["Effect"] != "Allow":
+            return self.gateway_response("ACCESS_DENIED", request_id, 403)
+        return {"principalId": answer["principalId"], **answer.get("context", {})}
+
+    def respond(self, result: dict[str, Any], request_id: str) -> Response:
+        headers: dict[str, str] = dict(result.get("headers") or {})
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(str(v) for v in values)
+        headers.setdefault("X-Request-Id", request_id)
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return Response(raw, status_code=int(result["statusCode"]), headers=headers)
+
+    async def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
+        incoming = request.headers.get("x-request-id")
+        request_id = incoming if incoming and REQUEST_ID_PATTERN.fullmatch(incoming) else str(uuid.uuid4())
+        body = await request.body()
+        response = await self._dispatch(request, body, request_id)
+        self.log(
+            f"{request.method} {request.url.path} {response.status_code} "
+            f"{(time.perf_counter() - started) * 1000:.1f}ms {request_id}"
+        )
+        return response
+
+    async def _dispatch(self, request: Request, body: bytes, request_id: str) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        found = match(self.template.routes, request.method, request.url.path)
+        if found is None:
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, 404)
+        route, params = found
+        event = proxy_event(request, body, route, params, request_id)
+        if not route.public and self.template.authorizer_function:
+            authorized = await run_in_threadpool(self.authorize, request, route, request_id)
+            if isinstance(authorized, Response):
+                return authorized
+            event["requestContext"]["authorizer"] = authorized
+        try:
+            result = await run_in_threadpool(self.runtime.invoke, route.function, event)
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            return self.gateway_response("DEFAULT_5XX", request_id, 502)
+        return self.respond(result, request_id)
+
+
+def create_gateway_app(gateway: Gateway, lifespan: Any = None) -> FastAPI:
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+
+    async def endpoint(request: Request) -> Response:
+        return await gateway(request)
+
+    app.add_api_route("/{path:path}", endpoint, methods=METHODS, include_in_schema=False)
+    return app

@@ -1,0 +1,119 @@
+"""The local stack's backing services: DynamoDB (moto server), PostgreSQL (pgserver), dev keys."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra.local.template import Template
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Services:
+    """What was started here (and so must be stopped here)."""
+
+    dynamodb_endpoint: str
+    database_url: str
+    stoppers: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self.stoppers):
+            with contextlib.suppress(Exception):  # best effort at shutdown
+                stop()
+        self.stoppers.clear()
+
+
+def start_dynamodb() -> tuple[str, Any]:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return f"http://127.0.0.1:{port}", server.stop
+
+
+def start_postgres(data_dir: Path | None = None) -> tuple[str, Any]:
+    import pgserver
+
+    directory = data_dir or Path(tempfile.mkdtemp(prefix="elements-pg-"))
+    server = pgserver.get_server(str(directory), cleanup_mode="delete" if data_dir is None else "stop")
+    return server.get_uri(), server.cleanup
+
+
+def table_spec(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    """create_table arguments for a template table (named by its logical id locally)."""
+    spec: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if "StreamSpecification" in props:
+        spec["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    if "GlobalSecondaryIndexes" in props:
+        spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    return spec
+
+
+def create_tables(endpoint: str, template: Template) -> None:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    existing = set(client.list_tables()["TableNames"])
+    for name, props in template.tables.items():
+        if name not in existing:
+            client.create_table(**table_spec(name, props))
+
+
+def ensure_dev_keys(directory: Path) -> Path:
+    """A development signing key, created once under .local/ (never committed)."""
+    from shared.auth.keys import generate_signing_key_pem
+
+    path = directory / "dev-signing-key.pem"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(generate_signing_key_pem())
+        path.chmod(0o600)
+    return path
+
+
+def start(template: Template) -> Services:
+    """Start (or adopt, when DYNAMODB_ENDPOINT / DATABASE_URL are set) the services, then prepare them."""
+    for key, value in LOCAL_CREDENTIALS.items():
+        os.environ.setdefault(key, value)
+    stoppers: list[Any] = []
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    if not endpoint:
+        endpoint, stop = start_dynamodb()
+        stoppers.append(stop)
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        database_url, stop = start_postgres()
+        stoppers.append(stop)
+    services = Services(endpoint, database_url, stoppers)
+    try:
+        create_tables(endpoint, template)
+        from fluorine.migrations import migrate
+
+        migrate(database_url)
+    except Exception:
+        services.stop()
+        raise
+    return services

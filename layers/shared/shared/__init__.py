@@ -1,0 +1,1 @@
+"""The shared layer: the plumbing every element stands on (errors, settings, HTTP, auth, internal calls)."""

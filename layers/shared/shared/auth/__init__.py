@@ -1,0 +1,1 @@
+"""Access tokens: signing keys, verification, the API Gateway authorizer and access guards."""

@@ -1,0 +1,84 @@
+"""Extraction of the caller and the request's context from an API Gateway REST proxy event."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from shared.errors import InvalidRequest, Unauthorized
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+EntityKind = Literal["real", "legal", "fictional"]
+
+
+class Caller(BaseModel):
+    """Who is calling, as the authorizer established it."""
+
+    entity_id: UUID
+    kind: EntityKind
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def header(headers: dict[str, str] | None, name: str) -> str | None:
+    """A header's value, looked up case-insensitively as HTTP requires."""
+    lowered = name.lower()
+    for key, value in (headers or {}).items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def request_id_of(event: dict) -> str:
+    """The incoming ``X-Request-Id`` when it is valid, else API Gateway's own request id."""
+    incoming = header(event.get("headers"), "X-Request-Id")
+    if incoming and REQUEST_ID_PATTERN.fullmatch(incoming):
+        return incoming
+    return str((event.get("requestContext") or {}).get("requestId") or "unknown")
+
+
+def caller_of(event: dict) -> Caller | None:
+    """The caller the Lambda authorizer put in the request context, or None on public routes."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    entity_id = authorizer.get("entity_id") or authorizer.get("principalId")
+    if not entity_id or not authorizer.get("kind"):
+        return None
+    roles = frozenset(r for r in str(authorizer.get("roles") or "").split(",") if r)
+    return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles)
+
+
+def require_caller(event: dict) -> Caller:
+    caller = caller_of(event)
+    if caller is None:
+        raise Unauthorized("A valid bearer token is required.")
+    return caller
+
+
+def idempotency_key_of(event: dict, *, required: bool = False) -> str | None:
+    """The ``Idempotency-Key`` header, validated (1..128 printable ASCII)."""
+    key = header(event.get("headers"), "Idempotency-Key")
+    if key is None:
+        if required:
+            raise InvalidRequest(
+                "This route requires an Idempotency-Key header.",
+                errors=[{"loc": ["header", "Idempotency-Key"], "msg": "Field required", "type": "missing"}],
+            )
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise InvalidRequest(
+            "Idempotency-Key must be 1 to 128 printable ASCII characters.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "Invalid idempotency key", "type": "value_error"}],
+        )
+    return key
+
+
+def min_version_of(event: dict) -> str | None:
+    """The ``X-Min-Version`` token a read must reflect, if any."""
+    return header(event.get("headers"), "X-Min-Version") or None

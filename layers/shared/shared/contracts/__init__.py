@@ -1,0 +1,1 @@
+"""Typed contracts between elements: internal commands and results, and change-feed records."""

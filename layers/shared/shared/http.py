@@ -1,0 +1,134 @@
+"""The HTTP edge every element shares: one resolver factory, one error mapping, one handler wrapper.
+
+A route takes validated models and returns a model or a ``Response``; everything else (problem
+details, ``X-Request-Id``, correlation ids in logs, body size limit, unknown routes) happens here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
+from pydantic import BaseModel
+
+from shared.context import caller_of, request_id_of
+from shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    AppError,
+    EndpointNotFound,
+    InternalError,
+    InvalidRequest,
+    PayloadTooLarge,
+    field_errors,
+    problem,
+)
+from shared.internal import CallContext
+from shared.observability import logger
+
+MAX_BODY_BYTES = 64 * 1024
+JSON = "application/json"
+
+
+def problem_response(app: APIGatewayRestResolver, error: AppError) -> Response:
+    rid = request_id_of(app.current_event.raw_event)
+    return Response(error.status, PROBLEM_CONTENT_TYPE, json.dumps(problem(error, rid)), headers=error.headers)
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST resolver validating with pydantic and answering errors as problem+json."""
+    app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+
+    @app.exception_handler(AppError)
+    def _app_error(error: AppError) -> Response:
+        if error.status >= 500:
+            logger.exception("request failed", extra={"code": error.code})
+        return problem_response(app, error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return problem_response(app, InvalidRequest("The request is not valid.", errors=field_errors(error.errors())))
+
+    @app.exception_handler(ResponseValidationError)
+    def _bad_response(error: ResponseValidationError) -> Response:
+        logger.error("response failed its own schema", extra={"errors": field_errors(list(error.errors()))})
+        return problem_response(app, InternalError())
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        event = app.current_event
+        return problem_response(app, EndpointNotFound(f"No route for {event.http_method} {event.path}."))
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Exception) -> Response:
+        logger.exception("unexpected error")
+        return problem_response(app, InternalError())
+
+    return app
+
+
+def json_response(
+    status: int, body: BaseModel | dict[str, Any] | None, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response; ``None`` gives an empty body (204)."""
+    if body is None:
+        return Response(status, None, "", headers=headers)
+    return Response(status, JSON, body, headers=headers)  # serialized (and validated) by the resolver
+
+
+def written(status: int, body: BaseModel | None, write_version: str, headers: dict[str, str] | None = None) -> Response:
+    """The response of a successful write: carries ``X-Write-Version`` for read-your-writes."""
+    return json_response(status, body, {**(headers or {}), "X-Write-Version": write_version})
+
+
+def _add_header(response: dict[str, Any], name: str, value: str) -> None:
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"][name] = [value]
+    else:
+        response.setdefault("headers", {})[name] = value
+
+
+def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The API speaks only JSON: a body is parsed as JSON whatever Content-Type the client sent."""
+    if not event.get("body"):
+        return event
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    return {
+        **event,
+        "headers": {**headers, "Content-Type": JSON},
+        "multiValueHeaders": {**multi, "Content-Type": [JSON]},
+    }
+
+
+def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+    """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``."""
+
+    def handler(event: dict, context: Any) -> dict:
+        rid = request_id_of(event)
+        logger.set_correlation_id(rid)
+        caller = caller_of(event)
+        logger.append_keys(caller_id=str(caller.entity_id) if caller else None)
+        if len((event.get("body") or "").encode()) > MAX_BODY_BYTES:
+            error = PayloadTooLarge(f"The body exceeds {MAX_BODY_BYTES} bytes.")
+            result = {
+                "statusCode": error.status,
+                "isBase64Encoded": False,
+                "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
+                "body": json.dumps(problem(error, rid)),
+            }
+        else:
+            result = app.resolve(as_json_request(event), context)
+        _add_header(result, "X-Request-Id", rid)
+        return result
+
+    return handler
+
+
+def call_context(app: APIGatewayRestResolver) -> CallContext:
+    """What an internal call carries of this request: its id and its caller."""
+    event = app.current_event.raw_event
+    caller = caller_of(event)
+    return CallContext(request_id=request_id_of(event), caller_id=str(caller.entity_id) if caller else None)

@@ -1,0 +1,111 @@
+"""Typed element-to-element calls: one client, two transports.
+
+In AWS a call is a synchronous Lambda ``Invoke`` of the target function; locally (and in tests)
+the target's handler is imported and called in-process. Either way the request and the answer
+cross as JSON, so the contract is exercised the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from shared.errors import ERRORS_BY_CODE, AppError, InternalError
+from shared.observability import logger
+from shared.settings import get_settings
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+# Where each element's internal entry point lives, for the in-process transport.
+LOCAL_HANDLERS: dict[str, str] = {"fluorine": "fluorine.app.handler"}
+
+
+class CallContext(BaseModel):
+    request_id: str | None = None
+    caller_id: str | None = None
+
+
+class InternalRequest(BaseModel):
+    """What crosses to the target: one typed command, by its ``command`` discriminator."""
+
+    command: dict[str, Any]
+    context: CallContext = Field(default_factory=CallContext)
+
+
+class InternalFailure(BaseModel):
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class InternalResponse(BaseModel, Generic[ResultT]):
+    ok: bool
+    result: ResultT | None = None
+    write_version: str | None = None
+    error: InternalFailure | None = None
+
+
+class CallResult(BaseModel, Generic[ResultT]):
+    result: ResultT
+    write_version: str | None
+
+
+class _LocalContext:
+    function_name = "local"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:local"
+    aws_request_id = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+@lru_cache(maxsize=8)
+def _local_handler(target: str) -> Callable[[dict, Any], dict]:
+    module, _, name = LOCAL_HANDLERS[target].rpartition(".")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _lambda_client() -> Any:
+    import boto3
+
+    return boto3.client("lambda")
+
+
+def _send(target: str, payload: str) -> dict[str, Any]:
+    settings = get_settings()
+    if settings.internal_transport == "local":
+        return _local_handler(target)(json.loads(payload), _LocalContext())
+    function = getattr(settings, f"{target}_function")
+    answer = _lambda_client().invoke(FunctionName=function, InvocationType="RequestResponse", Payload=payload)
+    body = json.loads(answer["Payload"].read())
+    if answer.get("FunctionError"):
+        logger.error("internal call failed", extra={"target": target, "error_type": body.get("errorType")})
+        raise InternalError()
+    return body  # type: ignore[no-any-return]
+
+
+def call(
+    target: str, command: BaseModel, result_type: type[ResultT], context: CallContext | None = None
+) -> CallResult[ResultT]:
+    """Send ``command`` to ``target``; its typed result, or the target's ``AppError`` raised here."""
+    request = InternalRequest(command=command.model_dump(mode="json"), context=context or CallContext())
+    answer = InternalResponse[result_type].model_validate(_send(target, request.model_dump_json()))  # type: ignore[valid-type]
+    if not answer.ok or answer.result is None:
+        failure = answer.error or InternalFailure(code="internal_error", detail="no result")
+        raise ERRORS_BY_CODE.get(failure.code, InternalError)(failure.detail, errors=failure.errors)
+    return CallResult[result_type](result=answer.result, write_version=answer.write_version)  # type: ignore[valid-type]
+
+
+def failure_response(error: AppError) -> dict[str, Any]:
+    """How a target answers a refused command (the caller re-raises it as the same error class)."""
+    return InternalResponse[BaseModel](
+        ok=False, error=InternalFailure(code=error.code, detail=error.detail, errors=error.errors)
+    ).model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,59 @@
+"""Environment-driven settings, read once per warm container.
+
+Local runs take secrets from the environment or files; deployed stages take the signing key and
+database credentials from SSM / Secrets Manager via Powertools parameters, and a development key
+is refused outside ``local``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Stage = Literal["local", "test", "dev", "prod"]
+
+
+class Settings(BaseModel):
+    stage: Stage = "local"
+    service: str = "elements"
+    region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None
+    change_feed_table: str = "ChangeFeed"
+    read_cache_table: str = "ReadCache"
+    auth_state_table: str = "AuthState"
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+    jwt_issuer: str = "https://elements.local"
+    jwt_audience: str = "elements-api"
+    access_token_ttl: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=3600)
+    signing_key_file: str | None = None
+    signing_key_pem: str | None = None
+    signing_key_parameter: str | None = None
+    public_keys_file: str | None = None
+    public_keys_parameter: str | None = None
+    internal_transport: Literal["lambda", "local"] = "lambda"
+    fluorine_function: str = "fluorine"
+    min_version_wait_seconds: float = Field(default=5.0, ge=0, le=25)
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in ("local", "test")
+
+
+_ENV = {name: name.upper() for name in Settings.model_fields}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment (upper-case field names), validated once."""
+    values = {field: os.environ[env] for field, env in _ENV.items() if os.environ.get(env)}
+    return Settings(**values)
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()
