@@ -7,15 +7,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from fluorine import bus
-from fluorine.commands import load_all
 from fluorine.db import connection
 from fluorine.publisher import publish
-from shared.contracts.changes import AggregateVersion, encode_write_version
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.internal import InternalRequest, failure_response
 from shared.observability import logger
-
-load_all()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -26,7 +22,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.set_correlation_id(request.context.request_id)
     logger.append_keys(caller_id=request.context.caller_id, command=request.command.get("command"))
     try:
-        result, records = bus.execute(request.command)
+        outcome = bus.execute(request.command)
     except AppError as error:
         if error.status >= 500:
             logger.exception("command failed")
@@ -34,7 +30,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Exception:
         logger.exception("command failed")
         return failure_response(InternalError())
-    if records:
-        publish(connection(), records)
-    version = encode_write_version([AggregateVersion(aggregate=r.aggregate, version=r.version) for r in records])
-    return {"ok": True, "result": result.model_dump(mode="json"), "write_version": version or None}
+    if outcome.records:
+        publish(connection(), outcome.records)
+    return {"ok": True, "result": outcome.result, "write_version": outcome.write_version}

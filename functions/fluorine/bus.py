@@ -15,9 +15,10 @@ import psycopg
 from psycopg import errors as pg_errors
 from pydantic import BaseModel, ValidationError
 
+from fluorine import idempotency
 from fluorine.db import connection
 from fluorine.uow import UnitOfWork
-from shared.contracts.changes import ChangeRecord
+from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency, encode_write_version
 from shared.errors import InvalidRequest, field_errors
 
 CommandT = TypeVar("CommandT", bound=BaseModel)
@@ -51,6 +52,10 @@ def command_handler(
 
 
 def parse(raw: dict[str, Any]) -> tuple[Registered, BaseModel]:
+    if not HANDLERS:
+        from fluorine.commands import load_all
+
+        load_all()
     registered = HANDLERS.get(str(raw.get("command")))
     if registered is None:
         raise InvalidRequest(f"unknown command {raw.get('command')!r}")
@@ -60,15 +65,41 @@ def parse(raw: dict[str, Any]) -> tuple[Registered, BaseModel]:
         raise InvalidRequest("The command is not valid.", errors=field_errors(exc.errors())) from exc
 
 
-def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None) -> tuple[BaseModel, list[ChangeRecord]]:
-    """Run one command to commit; its result and the events it committed."""
+@dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any]
+    records: list[ChangeRecord]
+    write_version: str | None
+    replayed: bool = False
+
+
+def write_version_of(records: list[ChangeRecord]) -> str | None:
+    versions = [AggregateVersion(aggregate=r.aggregate, version=r.version) for r in records]
+    return encode_write_version(versions) or None
+
+
+def _run_once(registered: Registered, command: BaseModel, conn: psycopg.Connection) -> Outcome:
+    idem: Idempotency | None = getattr(command, "idempotency", None)
+    name = str(getattr(command, "command", ""))
+    with UnitOfWork(conn) as uow:
+        if idem is not None:
+            stored = idempotency.claim(uow, idem, name)
+            if stored is not None:
+                return Outcome(stored.result, [], stored.write_version, replayed=True)
+        result = registered.handle(command, uow).model_dump(mode="json")
+        version = write_version_of(uow.records)
+        if idem is not None:
+            idempotency.remember(uow, idem, result, version)
+    return Outcome(result, uow.records, version)
+
+
+def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None) -> Outcome:
+    """Run one command to commit (or replay its first answer); what to answer and what to publish."""
     registered, command = parse(raw)
     conn = conn or connection()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            with UnitOfWork(conn) as uow:
-                result = registered.handle(command, uow)
-            return result, uow.records
+            return _run_once(registered, command, conn)
         except RETRYABLE:
             if attempt == MAX_ATTEMPTS:
                 raise

@@ -6,8 +6,10 @@ from typing import Any
 
 import psycopg
 
+from fluorine import idempotency
 from fluorine.db import connection
 from fluorine.publisher import publish
+from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
 from shared.observability import logger
 
@@ -36,5 +38,11 @@ def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, bat
     return len(records)
 
 
+def expire_idempotency_keys(conn: psycopg.Connection) -> int:
+    with UnitOfWork(conn) as uow:
+        return idempotency.expire(uow)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    return {"published": sweep(connection())}
+    conn = connection()
+    return {"published": sweep(conn), "expired_keys": expire_idempotency_keys(conn)}

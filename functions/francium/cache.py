@@ -14,6 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.aws import dynamodb
+from shared.errors import InvalidRequest
+from shared.pagination import decode_cursor, encode_cursor
 from shared.settings import get_settings
 
 STATE = "state"
@@ -92,3 +94,66 @@ def query_index(index: str, key: str, *, limit: int = 20) -> list[dict[str, Any]
         Limit=limit,
     )
     return [d for d in (_data(i) for i in answer.get("Items", [])) if d is not None]
+
+
+def _key_names(index: str | None) -> list[str]:
+    return ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
+
+
+def query_page(
+    partition: str,
+    *,
+    index: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    newest_first: bool = True,
+    sk_prefix: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the live items of a partition (of the table or of ``index``), in sort-key order.
+
+    The cursor can only move within ``partition``: one naming another partition is refused.
+    """
+    pk_name = f"{index}pk" if index else "pk"
+    sk_name = f"{index}sk" if index else "sk"
+    condition = f"{pk_name} = :pk" + (f" AND begins_with({sk_name}, :prefix)" if sk_prefix else "")
+    values: dict[str, Any] = {":pk": {"S": partition}}
+    if sk_prefix:
+        values[":prefix"] = {"S": sk_prefix}
+    request: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": not newest_first,
+        "Limit": limit + 1,
+    }
+    if index:
+        request["IndexName"] = index
+    start = decode_cursor(cursor)
+    if start is not None:
+        if start.get(pk_name) != partition or set(start) != set(_key_names(index)):
+            raise InvalidRequest(
+                "The cursor does not belong to this list.",
+                errors=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}],
+            )
+        request["ExclusiveStartKey"] = {k: {"S": str(v)} for k, v in start.items()}
+    raw = dynamodb().query(**request).get("Items", [])
+    page, more = raw[:limit], len(raw) > limit
+    next_cursor = encode_cursor({k: page[-1][k]["S"] for k in _key_names(index)}) if more and page else None
+    return [d for d in (_data(i) for i in page) if d is not None], next_cursor
+
+
+def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Live data for many (pk, sk) keys in as few round trips as DynamoDB allows (100 a call)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 100):
+        chunk = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]]
+        request: dict[str, Any] = {table(): {"Keys": chunk}}
+        while request:
+            answer = dynamodb().batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(table(), []):
+                data = _data(item)
+                if data is not None:
+                    found[(item["pk"]["S"], item["sk"]["S"])] = data
+            request = answer.get("UnprocessedKeys") or {}
+    return found

@@ -14,11 +14,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from francium import projector
-from francium.views import load_all
 from shared.contracts.changes import ChangeRecord
 from shared.observability import logger
 
-load_all()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

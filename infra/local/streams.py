@@ -20,6 +20,15 @@ from infra.local.runtime import Runtime
 POLL_IDLE_SECONDS = 0.05
 
 
+def lambda_shaped(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda delivers it: JSON types only, with its source ARN."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": arn}
+
+
 class StreamMapping:
     def __init__(
         self,
@@ -69,7 +78,7 @@ class StreamMapping:
                     records = answer.get("Records", [])
                     if records:
                         busy = True
-                        self.deliver([{**r, "eventSourceARN": arn} for r in records])
+                        self.deliver([lambda_shaped(r, arn) for r in records])
                     iterators[shard_id] = answer.get("NextShardIterator")
                 if not busy:
                     self._stop.wait(POLL_IDLE_SECONDS)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-
-MODULES = ("fluorine.commands.oxygen",)
+import pkgutil
 
 
 def load_all() -> None:
-    for module in MODULES:
-        importlib.import_module(module)
+    """Import every module of this package (each registers its commands with the bus)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

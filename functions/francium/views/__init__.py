@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-
-MODULES = ("francium.views.entities",)
+import pkgutil
 
 
 def load_all() -> None:
-    for module in MODULES:
-        importlib.import_module(module)
+    """Import every view module (each registers its projections)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

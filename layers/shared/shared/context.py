@@ -82,3 +82,17 @@ def idempotency_key_of(event: dict, *, required: bool = False) -> str | None:
 def min_version_of(event: dict) -> str | None:
     """The ``X-Min-Version`` token a read must reflect, if any."""
     return header(event.get("headers"), "X-Min-Version") or None
+
+
+def fingerprint(event: dict, *parts: object) -> str:
+    """A stable digest of the request (method, path, body and any extra parts) for idempotency."""
+    import hashlib
+    import json
+
+    body = event.get("body") or ""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
+    except ValueError:
+        canonical = body
+    material = json.dumps([event.get("httpMethod"), event.get("path"), canonical, [str(p) for p in parts]])
+    return hashlib.sha256(material.encode()).hexdigest()

@@ -59,3 +59,15 @@ def decode_write_version(token: str) -> list[AggregateVersion]:
             raise ValueError("not a write version token")
         versions.append(AggregateVersion(aggregate=aggregate, version=int(number)))
     return versions
+
+
+class Idempotency(BaseModel):
+    """What a command carries when its route took an ``Idempotency-Key``.
+
+    ``fingerprint`` identifies the request (route and body); the same key with another
+    fingerprint is a 409 ``conflict``.
+    """
+
+    caller_id: str
+    key: str = Field(min_length=1, max_length=128)
+    fingerprint: str = Field(min_length=1, max_length=128)

@@ -1,0 +1,58 @@
+"""Idempotency keys, claimed and answered inside the command's own transaction.
+
+The claim is an insert on (caller, key): a concurrent duplicate waits on the row lock until the
+first commits, then finds the stored answer. A key is kept with its first answer, so a retry
+returns it (same body, same write version) and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from fluorine.uow import UnitOfWork
+from shared.contracts.changes import Idempotency
+from shared.errors import Conflict
+
+RETENTION_HOURS = 48  # the contract promises at least 24 h
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    result: dict[str, Any]
+    write_version: str | None
+
+
+def claim(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer | None:
+    """Claim the key for this command; the stored answer if it was already used for the same request."""
+    inserted = uow.execute(
+        "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
+        (idem.caller_id, idem.key, idem.fingerprint, command),
+    ).fetchone()
+    if inserted:
+        return None
+    row = uow.execute(
+        "SELECT fingerprint, command, result, write_version FROM idempotency_keys WHERE caller_id = %s AND key = %s",
+        (idem.caller_id, idem.key),
+    ).fetchone()
+    assert row is not None
+    if row[0] != idem.fingerprint or row[1] != command or row[2] is None:
+        raise Conflict("This Idempotency-Key was already used with a different request.")
+    return StoredAnswer(result=row[2], write_version=row[3])
+
+
+def remember(uow: UnitOfWork, idem: Idempotency, result: dict[str, Any], write_version: str | None) -> None:
+    uow.execute(
+        "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
+        (Jsonb(result), write_version, idem.caller_id, idem.key),
+    )
+
+
+def expire(uow: UnitOfWork) -> int:
+    cursor = uow.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %s)", (RETENTION_HOURS,)
+    )
+    return cursor.rowcount

@@ -1,0 +1,38 @@
+"""Test settings shared by every layer: a local-stage environment and a throwaway signing key.
+
+Unit tests need nothing else. Integration fixtures (PostgreSQL, moto, the stream driver) live in
+tests/integration/conftest.py, the local stack fixture in tests/e2e/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from shared.auth.keys import generate_signing_key_pem
+
+_KEY_DIR = Path(tempfile.mkdtemp(prefix="elements-test-keys-"))
+TEST_KEY_FILE = _KEY_DIR / "signing-key.pem"
+TEST_KEY_FILE.write_bytes(generate_signing_key_pem())
+
+os.environ.update(
+    {
+        "STAGE": "test",
+        "INTERNAL_TRANSPORT": "local",
+        "SIGNING_KEY_FILE": str(TEST_KEY_FILE),
+        "JWT_ISSUER": "https://elements.example.com",
+        "JWT_AUDIENCE": "elements-api",
+        "CHANGE_FEED_TABLE": "ChangeFeedTable",
+        "READ_CACHE_TABLE": "ReadCacheTable",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "MIN_VERSION_WAIT_SECONDS": "2",
+    }
+)
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+os.environ.pop("DATABASE_URL", None)

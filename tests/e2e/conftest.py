@@ -1,0 +1,76 @@
+"""The local stack, started once per session as a newcomer would (``python -m infra.local``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.local.services import free_port
+from tests.conftest import TEST_KEY_FILE
+from tests.support.postgres import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+READY = "Local stack ready at "
+START_TIMEOUT = 120
+
+
+@pytest.fixture(scope="session")
+def stack_url() -> Iterator[str]:
+    port = free_port()
+    state = Path(tempfile.mkdtemp(prefix="elements-e2e-"))
+    log_path = state / "stack.log"
+    with fresh_database() as database_url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SIGNING_KEY_FILE": str(TEST_KEY_FILE),
+            "LOCAL_STATE_DIR": str(state),
+            "ADMIN_HANDLE": "root_admin",
+            "ADMIN_PASSWORD": "root-admin-password",
+            "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
+        }
+        env.pop("DYNAMODB_ENDPOINT", None)
+        with log_path.open("w") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own module
+                [sys.executable, "-m", "infra.local", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_ready(process, log_path)
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    raise
+
+
+def wait_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if READY in log_path.read_text():
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"the local stack exited early:\n{log_path.read_text()}")
+        time.sleep(0.1)
+    raise RuntimeError(f"the local stack did not start in {START_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def client(stack_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack_url, timeout=30) as http:
+        yield http
