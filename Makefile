@@ -52,3 +52,6 @@ keys: install  ## a development signing key under .local/keys (never committed)
 
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam
+
+bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md)
+	$(PY) -m bench

@@ -1,0 +1,76 @@
+"""What every benchmark shares: the figure format, timing helpers, and an environment to run in.
+
+A benchmark module is ``bench/bench_<topic>.py`` with ``run(env: BenchEnv) -> list[Figure]``;
+``python -m bench`` runs them all and writes bench/results.json. Benchmarks are never tests:
+nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: str | None = None
+    baseline_value: float | None = None
+    note: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline_value in (None, 0):
+            return None
+        return round(self.value / self.baseline_value, 3)  # type: ignore[operator]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio}
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+    """Milliseconds per call, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(samples), "p99": percentile(samples, 99)}
+
+
+@dataclass
+class BenchEnv:
+    database_url: str
+
+
+@contextmanager
+def bench_env() -> Iterator[BenchEnv]:
+    """A migrated PostgreSQL (embedded unless TEST_DATABASE_URL) and the local-stage settings."""
+    import tests.conftest  # noqa: F401 - sets the test environment and key
+    from tests.support.postgres import fresh_database
+
+    with fresh_database() as url:
+        os.environ["DATABASE_URL"] = url
+        from shared.settings import reset_settings
+
+        reset_settings()
+        yield BenchEnv(database_url=url)
