@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -36,7 +36,7 @@ def header(headers: dict[str, str] | None, name: str) -> str | None:
     return None
 
 
-def request_id_of(event: dict) -> str:
+def request_id_of(event: dict[str, Any]) -> str:
     """The incoming ``X-Request-Id`` when it is valid, else API Gateway's own request id."""
     incoming = header(event.get("headers"), "X-Request-Id")
     if incoming and REQUEST_ID_PATTERN.fullmatch(incoming):
@@ -44,7 +44,7 @@ def request_id_of(event: dict) -> str:
     return str((event.get("requestContext") or {}).get("requestId") or "unknown")
 
 
-def caller_of(event: dict) -> Caller | None:
+def caller_of(event: dict[str, Any]) -> Caller | None:
     """The caller the Lambda authorizer put in the request context, or None on public routes."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     entity_id = authorizer.get("entity_id") or authorizer.get("principalId")
@@ -54,14 +54,14 @@ def caller_of(event: dict) -> Caller | None:
     return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles)
 
 
-def require_caller(event: dict) -> Caller:
+def require_caller(event: dict[str, Any]) -> Caller:
     caller = caller_of(event)
     if caller is None:
         raise Unauthorized("A valid bearer token is required.")
     return caller
 
 
-def idempotency_key_of(event: dict, *, required: bool = False) -> str | None:
+def idempotency_key_of(event: dict[str, Any], *, required: bool = False) -> str | None:
     """The ``Idempotency-Key`` header, validated (1..128 printable ASCII)."""
     key = header(event.get("headers"), "Idempotency-Key")
     if key is None:
@@ -79,12 +79,12 @@ def idempotency_key_of(event: dict, *, required: bool = False) -> str | None:
     return key
 
 
-def min_version_of(event: dict) -> str | None:
+def min_version_of(event: dict[str, Any]) -> str | None:
     """The ``X-Min-Version`` token a read must reflect, if any."""
     return header(event.get("headers"), "X-Min-Version") or None
 
 
-def fingerprint(event: dict, *parts: object) -> str:
+def fingerprint(event: dict[str, Any], *parts: object) -> str:
     """A stable digest of the request (method, path, body and any extra parts) for idempotency."""
     import hashlib
     import json

@@ -6,6 +6,7 @@ Use cases raise these; only the HTTP edge (``shared.http``) and the internal-cal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -111,7 +112,7 @@ def problem(error: AppError, request_id: str) -> dict[str, Any]:
     return body
 
 
-def field_errors(pydantic_errors: list[Any]) -> list[dict[str, Any]]:
+def field_errors(pydantic_errors: Sequence[Any]) -> list[dict[str, Any]]:
     """pydantic's error list, reduced to the contract's ``{loc, msg, type}`` (no echo of the input)."""
     return [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}

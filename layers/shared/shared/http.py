@@ -32,7 +32,7 @@ MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
 
 
-def problem_response(app: APIGatewayRestResolver, error: AppError) -> Response:
+def problem_response(app: APIGatewayRestResolver, error: AppError) -> Response[Any]:
     rid = request_id_of(app.current_event.raw_event)
     return Response(error.status, PROBLEM_CONTENT_TYPE, json.dumps(problem(error, rid)), headers=error.headers)
 
@@ -42,27 +42,27 @@ def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 
     @app.exception_handler(AppError)
-    def _app_error(error: AppError) -> Response:
+    def _app_error(error: AppError) -> Response[Any]:
         if error.status >= 500:
             logger.exception("request failed", extra={"code": error.code})
         return problem_response(app, error)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    def _invalid(error: RequestValidationError) -> Response[Any]:
         return problem_response(app, InvalidRequest("The request is not valid.", errors=field_errors(error.errors())))
 
     @app.exception_handler(ResponseValidationError)
-    def _bad_response(error: ResponseValidationError) -> Response:
+    def _bad_response(error: ResponseValidationError) -> Response[Any]:
         logger.error("response failed its own schema", extra={"errors": field_errors(list(error.errors()))})
         return problem_response(app, InternalError())
 
     @app.not_found
-    def _no_route(_: Exception) -> Response:
+    def _no_route(_: Exception) -> Response[Any]:
         event = app.current_event
         return problem_response(app, EndpointNotFound(f"No route for {event.http_method} {event.path}."))
 
     @app.exception_handler(Exception)
-    def _unexpected(_: Exception) -> Response:
+    def _unexpected(_: Exception) -> Response[Any]:
         logger.exception("unexpected error")
         return problem_response(app, InternalError())
 
@@ -71,14 +71,16 @@ def create_app() -> APIGatewayRestResolver:
 
 def json_response(
     status: int, body: BaseModel | dict[str, Any] | None, headers: dict[str, str] | None = None
-) -> Response:
+) -> Response[Any]:
     """A JSON response; ``None`` gives an empty body (204)."""
     if body is None:
         return Response(status, None, "", headers=headers)
     return Response(status, JSON, body, headers=headers)  # serialized (and validated) by the resolver
 
 
-def written(status: int, body: BaseModel | None, write_version: str, headers: dict[str, str] | None = None) -> Response:
+def written(
+    status: int, body: BaseModel | None, write_version: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
     """The response of a successful write: carries ``X-Write-Version`` for read-your-writes."""
     return json_response(status, body, {**(headers or {}), "X-Write-Version": write_version})
 
@@ -103,10 +105,10 @@ def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``."""
 
-    def handler(event: dict, context: Any) -> dict:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rid = request_id_of(event)
         logger.set_correlation_id(rid)
         caller = caller_of(event)

@@ -67,7 +67,7 @@ class _LocalContext:
 
 
 @lru_cache(maxsize=8)
-def _local_handler(target: str) -> Callable[[dict, Any], dict]:
+def _local_handler(target: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     module, _, name = LOCAL_HANDLERS[target].rpartition(".")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 

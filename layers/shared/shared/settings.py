@@ -51,7 +51,7 @@ _ENV = {name: name.upper() for name in Settings.model_fields}
 def get_settings() -> Settings:
     """Settings from the environment (upper-case field names), validated once."""
     values = {field: os.environ[env] for field, env in _ENV.items() if os.environ.get(env)}
-    return Settings(**values)
+    return Settings.model_validate(values)
 
 
 def reset_settings() -> None:
