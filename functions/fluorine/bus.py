@@ -52,10 +52,9 @@ def command_handler(
 
 
 def parse(raw: dict[str, Any]) -> tuple[Registered, BaseModel]:
-    if not HANDLERS:
-        from fluorine.commands import load_all
+    from fluorine.commands import load_all
 
-        load_all()
+    load_all()  # once: Python caches the imports
     registered = HANDLERS.get(str(raw.get("command")))
     if registered is None:
         raise InvalidRequest(f"unknown command {raw.get('command')!r}")

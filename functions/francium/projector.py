@@ -26,10 +26,9 @@ class UnknownAggregate(ValueError):
 
 def apply(record: ChangeRecord) -> int:
     """Project one record; how many cache items it changed (0 for a duplicate or a stale record)."""
-    if not PROJECTIONS:
-        from francium.views import load_all
+    from francium.views import load_all
 
-        load_all()
+    load_all()  # once: Python caches the imports
     project = PROJECTIONS.get(record.aggregate_type)
     if project is None:
         raise UnknownAggregate(record.aggregate_type)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from functools import cache
 
 
+@cache
 def load_all() -> None:
     """Import every view module (each registers its projections)."""
     for module in pkgutil.iter_modules(__path__):
