@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from uuid import UUID
 
-from oxygen.models import RegisterBody
-from oxygen.passwords import hash_password
+from oxygen import sessions
+from oxygen.models import RegisterBody, RolesBody, UpdateMeBody
+from oxygen.passwords import hash_password, verify_password
 from shared import internal
-from shared.contracts.oxygen import EnsurePlatformAdmin, EntityState, RegisterEntity
+from shared.contracts.oxygen import (
+    DeactivateEntity,
+    EnsurePlatformAdmin,
+    EntityState,
+    RegisterEntity,
+    SetPlatformRoles,
+    UpdateEntity,
+)
+from shared.contracts.oxygen_auth import Credentials, LookUpCredentials
+from shared.errors import InvalidRequest, NotFound, Unauthorized
 
 
 def register(body: RegisterBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
@@ -28,3 +40,55 @@ def ensure_admin(handle: str, password: str) -> EntityState:
         id=uuid.uuid4(), handle=handle, display_name=handle, password_hash=hash_password(password)
     )
     return internal.call("fluorine", command, EntityState).result
+
+
+def _check_current_password(entity_id: UUID, given: str | None, context: internal.CallContext) -> None:
+    if given is None:
+        raise InvalidRequest(
+            "current_password is required to change the email or the password.",
+            errors=[{"loc": ["body", "current_password"], "msg": "Field required", "type": "missing"}],
+        )
+    found = internal.call("fluorine", LookUpCredentials(entity_id=entity_id), Credentials, context).result
+    if found.entity is None or found.entity.status != "active":
+        raise NotFound("The entity does not exist.")
+    if not verify_password(given, found.password_hash):
+        raise Unauthorized("The current password is wrong.")
+
+
+def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
+    """Change the caller's display name, email or password (the last two need the current password)."""
+    changes = body.model_fields_set - {"current_password"}
+    if not changes:
+        raise InvalidRequest(
+            "Give at least one of display_name, email or password.",
+            errors=[{"loc": ["body"], "msg": "No field to change", "type": "missing"}],
+        )
+    if changes & {"email", "password"}:
+        _check_current_password(entity_id, body.current_password, context)
+    command = UpdateEntity(
+        entity_id=entity_id,
+        display_name=body.display_name.strip() if "display_name" in changes else None,
+        email=body.email.lower() if "email" in changes else None,
+        password_hash=hash_password(body.password) if "password" in changes else None,
+    )
+    return internal.call("fluorine", command, EntityState, context)
+
+
+def await_read_side(write_version: str) -> None:
+    """Block until the read cache reflects ``write_version`` (the authorizer reads it)."""
+    from francium.freshness import wait_for
+
+    wait_for(write_version)
+
+
+def deactivate(entity_id: UUID, context: internal.CallContext, wait: Callable[[str], None] | None = None) -> str:
+    """Deactivate the caller and end its sessions; returns once the authorizer will refuse its tokens."""
+    done = internal.call("fluorine", DeactivateEntity(entity_id=entity_id, at=sessions.clock()), EntityState, context)
+    version = done.write_version or ""
+    (wait or await_read_side)(version)
+    return version
+
+
+def set_roles(entity_id: UUID, body: RolesBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
+    command = SetPlatformRoles(entity_id=entity_id, roles=body.roles)
+    return internal.call("fluorine", command, EntityState, context)

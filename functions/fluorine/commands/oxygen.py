@@ -8,8 +8,16 @@ from psycopg import errors as pg_errors
 
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
-from shared.contracts.oxygen import EnsurePlatformAdmin, EntityState, RegisterEntity, entity_aggregate
-from shared.errors import Conflict
+from shared.contracts.oxygen import (
+    DeactivateEntity,
+    EnsurePlatformAdmin,
+    EntityState,
+    RegisterEntity,
+    SetPlatformRoles,
+    UpdateEntity,
+    entity_aggregate,
+)
+from shared.errors import Conflict, NotFound
 
 ENTITY_COLUMNS = "id, kind, handle, display_name, email, roles, status, created_at, version"
 UNIQUE_FIELDS = {"entities_handle": "handle", "entities_email": "email"}
@@ -64,3 +72,52 @@ def ensure_platform_admin(cmd: EnsurePlatformAdmin, uow: UnitOfWork) -> EntitySt
     state = entity_state(changed)
     uow.emit(entity_aggregate(state.id), state.version, "PlatformAdminEnsured", state)
     return state
+
+
+def _changed(uow: UnitOfWork, row: tuple[Any, ...] | None, event_type: str) -> EntityState:
+    if row is None:
+        raise NotFound("The entity does not exist.")
+    state = entity_state(row)
+    uow.emit(entity_aggregate(state.id), state.version, event_type, state)
+    return state
+
+
+@command_handler(UpdateEntity)
+def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
+    try:
+        with uow.conn.transaction():
+            row = uow.execute(
+                f"UPDATE entities SET display_name = COALESCE(%s, display_name), email = COALESCE(%s, email),"
+                f" password_hash = COALESCE(%s, password_hash), version = version + 1, updated_at = now()"
+                f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
+                (cmd.display_name, cmd.email, cmd.password_hash, cmd.entity_id),
+            ).fetchone()
+    except pg_errors.UniqueViolation as exc:
+        raise taken(exc) from exc
+    return _changed(uow, row, "EntityUpdated")
+
+
+@command_handler(DeactivateEntity)
+def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
+    row = uow.execute(
+        f"UPDATE entities SET status = 'deactivated', version = version + 1, updated_at = now()"
+        f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
+        (cmd.entity_id,),
+    ).fetchone()
+    state = _changed(uow, row, "EntityDeactivated")
+    # The entity's status already refuses its access tokens; its refresh tokens die with their sessions.
+    uow.execute(
+        "UPDATE auth_sessions SET revoked_at = %s, version = version + 1 WHERE entity_id = %s AND revoked_at IS NULL",
+        (cmd.at, cmd.entity_id),
+    )
+    return state
+
+
+@command_handler(SetPlatformRoles)
+def set_platform_roles(cmd: SetPlatformRoles, uow: UnitOfWork) -> EntityState:
+    row = uow.execute(
+        f"UPDATE entities SET roles = %s, version = version + 1, updated_at = now()"
+        f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
+        (sorted(set(cmd.roles)), cmd.entity_id),
+    ).fetchone()
+    return _changed(uow, row, "PlatformRolesSet")

@@ -29,6 +29,11 @@ PUBLIC_ROUTES = frozenset(
 # Errors a route can answer beyond the ones every route can (400, 404, 500, and 401 unless public).
 ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/v1/entities"): frozenset({"409"}),
+    ("post", "/v1/auth/token"): frozenset({"401", "429"}),
+    ("post", "/v1/auth/refresh"): frozenset({"401"}),
+    ("patch", "/v1/entities/me"): frozenset({"409"}),
+    ("delete", "/v1/entities/me"): frozenset({"503"}),
+    ("put", "/v1/entities/{entity_id}/roles"): frozenset({"403"}),
 }
 READ_ROUTE_ERRORS = frozenset({"503"})  # every GET honours X-Min-Version
 ERROR_STATUSES = {

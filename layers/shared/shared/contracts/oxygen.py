@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from shared.context import EntityKind
 
 EntityStatus = Literal["active", "deactivated"]
+# The platform roles an admin may grant (shared.access.PLATFORM_ROLES, as a type for schemas).
+PlatformRole = Literal["admin", "issuer", "moderator"]
 
 
 def entity_aggregate(entity_id: UUID | str) -> str:
@@ -91,3 +93,29 @@ class EnsurePlatformAdmin(BaseModel):
     handle: str
     display_name: str
     password_hash: str
+
+
+class UpdateEntity(BaseModel):
+    """Change an active entity's profile or credentials; ``None`` leaves a field as it is."""
+
+    command: Literal["update_entity"] = "update_entity"
+    entity_id: UUID
+    display_name: str | None = None
+    email: str | None = None
+    password_hash: str | None = Field(default=None, repr=False)
+
+
+class DeactivateEntity(BaseModel):
+    """Deactivate an entity and revoke every login session it has; its handle stays reserved."""
+
+    command: Literal["deactivate_entity"] = "deactivate_entity"
+    entity_id: UUID
+    at: datetime
+
+
+class SetPlatformRoles(BaseModel):
+    """Replace an active entity's platform roles."""
+
+    command: Literal["set_platform_roles"] = "set_platform_roles"
+    entity_id: UUID
+    roles: list[PlatformRole]

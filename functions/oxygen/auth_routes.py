@@ -1,0 +1,44 @@
+"""Oxygen's token routes: login, refresh, logout and the public keys (JWKS)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from oxygen import sessions
+from oxygen.models import Jwks, LoginBody, RefreshBody, TokenPair
+from shared.auth.keys import jwks
+from shared.context import caller_of, request_id_of, require_caller
+from shared.http import json_response, written
+from shared.internal import CallContext
+
+router = Router()
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _context() -> CallContext:
+    event = router.current_event.raw_event
+    caller = caller_of(event)
+    return CallContext(request_id=request_id_of(event), caller_id=str(caller.entity_id) if caller else None)
+
+
+@router.post("/v1/auth/token")
+def token(body: LoginBody) -> Response[TokenPair]:
+    return json_response(200, sessions.login(body, _context()), NO_STORE)
+
+
+@router.post("/v1/auth/refresh")
+def refresh(body: RefreshBody) -> Response[TokenPair]:
+    return json_response(200, sessions.refresh(body.refresh_token, _context()), NO_STORE)
+
+
+@router.post("/v1/auth/logout", responses={204: {"description": "The session is ended (or was already)."}})
+def logout(body: RefreshBody) -> Response[None]:
+    caller = require_caller(router.current_event.raw_event)
+    version = sessions.logout(caller.entity_id, body.refresh_token, _context())
+    return written(204, None, version) if version else json_response(204, None)
+
+
+@router.get("/.well-known/jwks.json")
+def public_keys() -> Response[Jwks]:
+    return json_response(200, Jwks.of(jwks()), {"Cache-Control": "public, max-age=300"})

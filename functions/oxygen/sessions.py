@@ -1,0 +1,118 @@
+"""Login, refresh and logout: access tokens (JWT) and opaque refresh tokens grouped in sessions.
+
+Refresh tokens are random strings the server keeps only as SHA-256 hashes. Failed logins are
+counted per login in PostgreSQL (through Fluorine), so the limit holds across Lambda instances.
+The clock is a module attribute so tests can move time instead of sleeping through a window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from oxygen.models import LoginBody, TokenPair
+from oxygen.passwords import verify_password
+from shared import internal
+from shared.auth.tokens import issue_access_token
+from shared.contracts.oxygen import EntityState
+from shared.contracts.oxygen_auth import (
+    Credentials,
+    FailureRecorded,
+    LookUpLogin,
+    RecordLoginFailure,
+    RevokeSession,
+    RotateRefreshToken,
+    Rotation,
+    SessionsRevoked,
+    SessionStarted,
+    StartSession,
+)
+from shared.errors import RateLimited, Unauthorized
+from shared.settings import get_settings
+
+MAX_LOGIN_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 15 * 60
+WRONG_CREDENTIALS = "The login or the password is wrong."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+clock: Callable[[], datetime] = utc_now
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh refresh token and the hash that is all the server keeps of it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pair(entity: EntityState, session_id: uuid.UUID, refresh_token: str, now: datetime) -> TokenPair:
+    access, ttl = issue_access_token(
+        entity.id, entity.kind, entity.roles, session_id=str(session_id), now=int(now.timestamp())
+    )
+    return TokenPair(access_token=access, expires_in=ttl, refresh_token=refresh_token)
+
+
+def _refresh_expiry(now: datetime) -> datetime:
+    return now + timedelta(seconds=get_settings().refresh_token_ttl)
+
+
+def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
+    """A token pair for the right password; the same 401 for an unknown login or a wrong password."""
+    now = clock()
+    found = internal.call(
+        "fluorine",
+        LookUpLogin(login=body.login, at=now, window_seconds=LOGIN_WINDOW_SECONDS, max_failures=MAX_LOGIN_FAILURES),
+        Credentials,
+        context,
+    ).result
+    if found.retry_after is not None:
+        raise RateLimited("Too many failed logins; try again later.", retry_after=found.retry_after)
+    valid = verify_password(body.password, found.password_hash)  # the dummy hash when unknown: same cost
+    if not valid or found.entity is None or found.entity.status != "active":
+        failure = RecordLoginFailure(login=body.login, at=now, window_seconds=LOGIN_WINDOW_SECONDS)
+        internal.call("fluorine", failure, FailureRecorded, context)
+        raise Unauthorized(WRONG_CREDENTIALS)
+    refresh, refresh_hash = new_refresh_token()
+    command = StartSession(
+        session_id=uuid.uuid4(),
+        entity_id=found.entity.id,
+        login=body.login,
+        refresh_hash=refresh_hash,
+        at=now,
+        expires_at=_refresh_expiry(now),
+    )
+    started = internal.call("fluorine", command, SessionStarted, context).result
+    return _pair(started.entity, started.session_id, refresh, now)
+
+
+def refresh(presented: str, context: internal.CallContext) -> TokenPair:
+    """Spend ``presented`` for a new pair; a spent token revokes its whole session (and is a 401)."""
+    now = clock()
+    new, new_hash = new_refresh_token()
+    command = RotateRefreshToken(
+        presented_hash=token_hash(presented), new_hash=new_hash, at=now, expires_at=_refresh_expiry(now)
+    )
+    rotation = internal.call("fluorine", command, Rotation, context).result
+    if rotation.outcome != "rotated" or rotation.entity is None or rotation.session_id is None:
+        raise Unauthorized("The refresh token is invalid, expired or already used.")
+    return _pair(rotation.entity, rotation.session_id, new, now)
+
+
+def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) -> str | None:
+    """Revoke the caller's session holding ``presented``; the write version, if a session ended.
+
+    Like OAuth token revocation (RFC 7009), an unknown, foreign or already revoked token changes
+    nothing and is not an error: logging out twice is harmless and reveals nothing.
+    """
+    command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
+    return internal.call("fluorine", command, SessionsRevoked, context).write_version
