@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -52,6 +53,14 @@ def local_environment(template: Template, svc: services.Services, state_dir: Pat
         if os.environ.get(k)
     }
     return environment(template, {**overrides, **keep})
+
+
+class _Stopped(Exception):
+    """Raised by the signal handler once uvicorn has shut down."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stopped
 
 
 def announce(server: Any, url: str) -> None:
@@ -120,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
             uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
         )
         threading.Thread(target=announce, args=(server, url), daemon=True).start()
-        server.run()
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: let that
+        # end the ``with`` block normally so every service is stopped, and exit 0.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _stop)
+        with contextlib.suppress(_Stopped):
+            server.run()
         if not server.started:
             log(f"Could not serve on {url}.")
             return 1

@@ -52,6 +52,9 @@ def start_dynamodb() -> tuple[str, Any]:
 
 
 def start_postgres(data_dir: Path | None = None) -> tuple[str, Any]:
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's platformdirs, harmless
     import pgserver
 
     directory = data_dir or Path(tempfile.mkdtemp(prefix="elements-pg-"))

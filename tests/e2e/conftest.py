@@ -57,6 +57,8 @@ def stack_url() -> Iterator[str]:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     raise
+                # SIGTERM is a clean stop: every service it started is stopped, exit status 0
+                assert process.returncode == 0, log_path.read_text()[-4000:]
 
 
 def wait_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
