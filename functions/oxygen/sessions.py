@@ -31,6 +31,7 @@ from shared.contracts.oxygen_auth import (
     StartSession,
 )
 from shared.errors import RateLimited, Unauthorized
+from shared.observability import logger
 from shared.settings import get_settings
 
 MAX_LOGIN_FAILURES = 5
@@ -76,11 +77,13 @@ def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
         context,
     ).result
     if found.retry_after is not None:
+        logger.warning("login throttled", extra={"retry_after": found.retry_after})
         raise RateLimited("Too many failed logins; try again later.", retry_after=found.retry_after)
     valid = verify_password(body.password, found.password_hash)  # the dummy hash when unknown: same cost
     if not valid or found.entity is None or found.entity.status != "active":
         failure = RecordLoginFailure(login=body.login, at=now, window_seconds=LOGIN_WINDOW_SECONDS)
-        internal.call("fluorine", failure, FailureRecorded, context)
+        recorded = internal.call("fluorine", failure, FailureRecorded, context).result
+        logger.info("login refused", extra={"failures_in_window": recorded.failures_in_window})
         raise Unauthorized(WRONG_CREDENTIALS)
     refresh, refresh_hash = new_refresh_token()
     command = StartSession(
@@ -92,6 +95,7 @@ def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
         expires_at=_refresh_expiry(now),
     )
     started = internal.call("fluorine", command, SessionStarted, context).result
+    logger.info("login succeeded", extra={"entity_id": str(started.entity.id), "session_id": str(started.session_id)})
     return _pair(started.entity, started.session_id, refresh, now)
 
 
@@ -103,6 +107,8 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
         presented_hash=token_hash(presented), new_hash=new_hash, at=now, expires_at=_refresh_expiry(now)
     )
     rotation = internal.call("fluorine", command, Rotation, context).result
+    if rotation.outcome == "reused":
+        logger.warning("spent refresh token presented; session revoked", extra={"session_id": str(rotation.session_id)})
     if rotation.outcome != "rotated" or rotation.entity is None or rotation.session_id is None:
         raise Unauthorized("The refresh token is invalid, expired or already used.")
     return _pair(rotation.entity, rotation.session_id, new, now)

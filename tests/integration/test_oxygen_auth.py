@@ -33,10 +33,13 @@ def test_login_by_handle_returns_a_bearer_pair_whose_access_token_names_the_enti
     assert response["statusCode"] == 200
     pair = response_json(response)
     assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token"}
-    assert pair["token_type"] == "Bearer" and pair["expires_in"] > 0
+    assert pair["token_type"] == "Bearer"
+    assert pair["expires_in"] > 0
     assert response_header(response, "Cache-Control") == "no-store"
     claims = verify_access_token(pair["access_token"])
-    assert claims.sub == entity.id and claims.kind == entity.kind and claims.sid
+    assert claims.sub == entity.id
+    assert claims.kind == entity.kind
+    assert claims.sid
     assert authorize(pair["access_token"])["principalId"] == str(entity.id)
 
 
@@ -137,7 +140,9 @@ def test_refresh_rotates_the_pair_and_spends_the_old_refresh_token(stack: Stream
     second = response_json(response)
     assert second["refresh_token"] != first["refresh_token"]
     old, new = verify_access_token(first["access_token"]), verify_access_token(second["access_token"])
-    assert new.sub == entity.id and new.sid == old.sid and new.jti != old.jti
+    assert new.sub == entity.id
+    assert new.sid == old.sid
+    assert new.jti != old.jti
     # And the new refresh token works in turn
     third = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": second["refresh_token"]})
     assert third["statusCode"] == 200
@@ -189,7 +194,8 @@ def test_logout_revokes_that_session_only(stack: StreamDriver) -> None:
         "POST", "/v1/auth/logout", caller=caller_of(entity), body={"refresh_token": ended["refresh_token"]}
     )
     # Then 204, that session's refresh token is dead and its access token refused; the other lives
-    assert response["statusCode"] == 204 and not response.get("body")
+    assert response["statusCode"] == 204
+    assert not response.get("body")
     assert response_header(response, "X-Write-Version")
     assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": ended["refresh_token"]})["statusCode"] == 401
     stack.drain()
@@ -220,8 +226,12 @@ def test_jwks_publishes_the_signing_key_with_kid_kty_alg_use(stack: StreamDriver
     response = oxygen("GET", "/.well-known/jwks.json")
     assert response["statusCode"] == 200
     keys = response_json(response)["keys"]
-    assert keys and all({"kid", "kty", "alg", "use"} <= set(k) for k in keys)
-    assert keys[0]["kty"] == "EC" and keys[0]["alg"] == "ES256" and keys[0]["use"] == "sig" and "x" in keys[0]
+    assert keys
+    assert all({"kid", "kty", "alg", "use"} <= set(k) for k in keys)
+    assert keys[0]["kty"] == "EC"
+    assert keys[0]["alg"] == "ES256"
+    assert keys[0]["use"] == "sig"
+    assert "x" in keys[0]
     import jwt
 
     assert jwt.get_unverified_header(token)["kid"] in {k["kid"] for k in keys}
