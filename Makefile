@@ -47,11 +47,25 @@ format: install
 validate: install  ## offline checks of the infrastructure
 	$(VENV)/bin/cfn-lint template.yaml
 
+SAM_VENV := .venv-sam
+SAM_VERSION := 1.170.0
+# sam build needs the functions' runtime (python3.12) on PATH; pyenv keeps it out of PATH when it is not the default.
+PY312_DIR := $(shell for p in "$$(command -v python3.12)" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
+	[ -x "$$p" ] && "$$p" -c 'import sys' 2>/dev/null && dirname "$$(readlink -f "$$p")" && break; done)
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+
+build: $(SAM_VENV)/bin/sam  ## sam build (arm64, Python 3.12) into .aws-sam/
+	@test -n "$(PY312_DIR)" || { echo "sam build needs Python 3.12 (python3.12 on PATH, or pyenv install 3.12)"; exit 1; }
+	PATH="$(PY312_DIR):$$PATH" $(SAM_VENV)/bin/sam build --cached --parallel
+
 keys: install  ## a development signing key under .local/keys (never committed)
 	$(PY) -c 'from pathlib import Path; from infra.local.services import ensure_dev_keys; print(ensure_dev_keys(Path(".local/keys")))'
 
 clean:
-	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam .venv-sam
 
 bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md)
 	$(PY) -m bench
