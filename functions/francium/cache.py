@@ -142,6 +142,19 @@ def query_page(
     return [d for d in (_data(i) for i in page) if d is not None], next_cursor
 
 
+def query_range(partition: str, *, index: str, low: str, high: str, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` live items of an index partition whose sort key is in [low, high], newest first."""
+    answer = dynamodb().query(
+        TableName=table(),
+        IndexName=index,
+        KeyConditionExpression=f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
+        ExpressionAttributeValues={":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [d for d in (_data(i) for i in answer.get("Items", [])) if d is not None]
+
+
 def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Live data for many (pk, sk) keys in as few round trips as DynamoDB allows (100 a call)."""
     found: dict[tuple[str, str], dict[str, Any]] = {}

@@ -15,7 +15,7 @@ from shared.errors import PROBLEM_CONTENT_TYPE
 TITLE = "Elements API"
 VERSION = "1.0.0"
 # Every element's resolver, as ``module:attribute``.
-ELEMENT_APPS = ("oxygen.app:app", "francium.app:app")
+ELEMENT_APPS = ("oxygen.app:app", "francium.app:app", "carbon.app:app", "rhenium.app:app")
 PUBLIC_ROUTES = frozenset(
     {
         ("get", "/v1/health"),
@@ -29,6 +29,17 @@ PUBLIC_ROUTES = frozenset(
 # Errors a route can answer beyond the ones every route can (400, 404, 500, and 401 unless public).
 ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/v1/entities"): frozenset({"409"}),
+    ("post", "/v1/groups/{group_id}/join"): frozenset({"403", "409"}),
+    ("post", "/v1/groups/{group_id}/members"): frozenset({"403", "409"}),
+    ("patch", "/v1/groups/{group_id}"): frozenset({"403"}),
+    ("delete", "/v1/groups/{group_id}"): frozenset({"403"}),
+    ("get", "/v1/groups/{group_id}/members"): frozenset({"403"}),
+    ("patch", "/v1/groups/{group_id}/members/{entity_id}"): frozenset({"403", "422"}),
+    ("delete", "/v1/groups/{group_id}/members/{entity_id}"): frozenset({"403", "422"}),
+    ("post", "/v1/groups/{group_id}/owner"): frozenset({"403"}),
+    ("post", "/v1/groups/{group_id}/broadcast"): frozenset({"403"}),
+    ("post", "/v1/messages"): frozenset({"409"}),
+    ("post", "/v1/broadcasts"): frozenset({"403"}),
     ("post", "/v1/auth/token"): frozenset({"401", "429"}),
     ("post", "/v1/auth/refresh"): frozenset({"401"}),
     ("patch", "/v1/entities/me"): frozenset({"409"}),

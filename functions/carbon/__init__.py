@@ -1,0 +1,1 @@
+"""Carbon: groups, their members and roles, and group activities (broadcasts, distributions)."""

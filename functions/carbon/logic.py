@@ -1,0 +1,89 @@
+"""Carbon's use cases: each builds one Fluorine command from a validated body and the caller."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from carbon.models import AddMemberBody, BroadcastBody, CreateGroupBody, OwnerBody, RoleBody, UpdateGroupBody
+from shared import internal
+from shared.contracts.carbon import (
+    AddMember,
+    ChangeMemberRole,
+    CreateGroup,
+    DeleteGroup,
+    GroupState,
+    JoinGroup,
+    MemberState,
+    RemoveMember,
+    TransferOwnership,
+    UpdateGroup,
+)
+from shared.contracts.rhenium import MessageState, SendGroupBroadcast
+
+Context = internal.CallContext
+
+
+def create(body: CreateGroupBody, owner_id: UUID, context: Context) -> internal.CallResult[GroupState]:
+    command = CreateGroup(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        name=body.name.strip(),
+        description=body.description,
+        visibility=body.visibility,
+    )
+    return internal.call("fluorine", command, GroupState, context)
+
+
+def update(group_id: UUID, body: UpdateGroupBody, actor_id: UUID, context: Context) -> internal.CallResult[GroupState]:
+    command = UpdateGroup(
+        group_id=group_id,
+        actor_id=actor_id,
+        name=body.name.strip() if body.name else None,
+        description=body.description,
+        description_set="description" in body.model_fields_set,
+        visibility=body.visibility,
+    )
+    return internal.call("fluorine", command, GroupState, context)
+
+
+def delete(group_id: UUID, actor_id: UUID, context: Context) -> internal.CallResult[GroupState]:
+    return internal.call("fluorine", DeleteGroup(group_id=group_id, actor_id=actor_id), GroupState, context)
+
+
+def join(group_id: UUID, entity_id: UUID, context: Context) -> internal.CallResult[MemberState]:
+    return internal.call("fluorine", JoinGroup(group_id=group_id, entity_id=entity_id), MemberState, context)
+
+
+def add_member(
+    group_id: UUID, body: AddMemberBody, actor_id: UUID, context: Context
+) -> internal.CallResult[MemberState]:
+    command = AddMember(group_id=group_id, actor_id=actor_id, entity_id=body.entity_id, role=body.role)
+    return internal.call("fluorine", command, MemberState, context)
+
+
+def change_role(
+    group_id: UUID, entity_id: UUID, body: RoleBody, actor_id: UUID, context: Context
+) -> internal.CallResult[MemberState]:
+    command = ChangeMemberRole(group_id=group_id, actor_id=actor_id, entity_id=entity_id, role=body.role)
+    return internal.call("fluorine", command, MemberState, context)
+
+
+def remove_member(
+    group_id: UUID, entity_id: UUID, actor_id: UUID, context: Context
+) -> internal.CallResult[MemberState]:
+    command = RemoveMember(group_id=group_id, actor_id=actor_id, entity_id=entity_id)
+    return internal.call("fluorine", command, MemberState, context)
+
+
+def hand_over(group_id: UUID, body: OwnerBody, actor_id: UUID, context: Context) -> internal.CallResult[GroupState]:
+    command = TransferOwnership(group_id=group_id, actor_id=actor_id, entity_id=body.entity_id)
+    return internal.call("fluorine", command, GroupState, context)
+
+
+def broadcast(
+    group_id: UUID, body: BroadcastBody, actor_id: UUID, context: Context
+) -> internal.CallResult[MessageState]:
+    """One message row for the whole group: members' inboxes read it (fan-out on read)."""
+    command = SendGroupBroadcast(id=uuid.uuid4(), group_id=group_id, actor_id=actor_id, body=body.body)
+    return internal.call("fluorine", command, MessageState, context)

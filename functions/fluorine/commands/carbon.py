@@ -1,0 +1,140 @@
+"""Carbon's commands on groups: create, update, delete, hand over ownership.
+
+Every command on a group locks its row first (``FOR UPDATE``), so membership changes, role
+checks and ``member_count`` of one group are serialized; different groups never wait on each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fluorine.bus import command_handler
+from fluorine.uow import UnitOfWork
+from shared.access import require_group_role
+from shared.contracts.carbon import (
+    CreateGroup,
+    DeleteGroup,
+    GroupState,
+    MemberState,
+    TransferOwnership,
+    UpdateGroup,
+    group_aggregate,
+    member_aggregate,
+)
+from shared.errors import NotFound
+
+GROUP_COLUMNS = "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL, version"
+GROUP_FIELDS = [*GROUP_COLUMNS.split(", ")[:7], "deleted", "version"]
+MEMBER_COLUMNS = "group_id, entity_id, role, joined_at, left_at, version"
+MANAGERS = ("owner", "admin")
+
+
+def group_state(row: tuple[Any, ...]) -> GroupState:
+    return GroupState(**dict(zip(GROUP_FIELDS, row, strict=True)))
+
+
+def member_state(row: tuple[Any, ...]) -> MemberState:
+    return MemberState(**dict(zip(MEMBER_COLUMNS.split(", "), row, strict=True)))
+
+
+def lock_group(uow: UnitOfWork, group_id: UUID) -> GroupState:
+    """The live group, locked for this transaction; 404 if it does not exist (or was deleted)."""
+    row = uow.execute(
+        f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (group_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("The group does not exist.")
+    return group_state(row)
+
+
+def membership(uow: UnitOfWork, group_id: UUID, entity_id: UUID) -> MemberState | None:
+    """The entity's current membership of the group, if any."""
+    row = uow.execute(
+        f"SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = %s AND entity_id = %s AND left_at IS NULL",
+        (group_id, entity_id),
+    ).fetchone()
+    return member_state(row) if row else None
+
+
+def guard(uow: UnitOfWork, group: GroupState, actor_id: UUID, allowed: tuple[str, ...]) -> MemberState | None:
+    """The actor's membership, once their role allows the action (404 to outsiders of private groups)."""
+    mine = membership(uow, group.id, actor_id)
+    require_group_role(mine.role if mine else None, allowed, private=group.visibility == "private")
+    return mine
+
+
+def save_group(uow: UnitOfWork, group_id: UUID, assignments: str, params: tuple[Any, ...], event: str) -> GroupState:
+    row = uow.execute(
+        f"UPDATE groups SET {assignments}, version = version + 1, updated_at = now()"
+        f" WHERE id = %s RETURNING {GROUP_COLUMNS}",
+        (*params, group_id),
+    ).fetchone()
+    state = group_state(row)  # type: ignore[arg-type]
+    uow.emit(group_aggregate(state.id), state.version, event, state)
+    return state
+
+
+def save_member(uow: UnitOfWork, group_id: UUID, entity_id: UUID, assignments: str, event: str) -> MemberState:
+    row = uow.execute(
+        f"UPDATE group_members SET {assignments}, version = version + 1"
+        f" WHERE group_id = %s AND entity_id = %s RETURNING {MEMBER_COLUMNS}",
+        (group_id, entity_id),
+    ).fetchone()
+    state = member_state(row)  # type: ignore[arg-type]
+    uow.emit(member_aggregate(group_id, entity_id), state.version, event, state)
+    return state
+
+
+@command_handler(CreateGroup)
+def create_group(cmd: CreateGroup, uow: UnitOfWork) -> GroupState:
+    uow.execute(
+        "INSERT INTO groups (id, name, description, visibility, owner_id, member_count) VALUES (%s, %s, %s, %s, %s, 1)",
+        (cmd.id, cmd.name, cmd.description, cmd.visibility, cmd.owner_id),
+    )
+    row = uow.execute(
+        f"INSERT INTO group_members (group_id, entity_id, role) VALUES (%s, %s, 'owner') RETURNING {MEMBER_COLUMNS}",
+        (cmd.id, cmd.owner_id),
+    ).fetchone()
+    owner = member_state(row)  # type: ignore[arg-type]
+    state = group_state(uow.execute(f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s", (cmd.id,)).fetchone())  # type: ignore[arg-type]
+    uow.emit(group_aggregate(state.id), state.version, "GroupCreated", state)
+    uow.emit(member_aggregate(cmd.id, cmd.owner_id), owner.version, "MemberJoined", owner)
+    return state
+
+
+@command_handler(UpdateGroup)
+def update_group(cmd: UpdateGroup, uow: UnitOfWork) -> GroupState:
+    group = lock_group(uow, cmd.group_id)
+    guard(uow, group, cmd.actor_id, MANAGERS)
+    return save_group(
+        uow,
+        group.id,
+        "name = %s, description = %s, visibility = %s",
+        (
+            cmd.name or group.name,
+            cmd.description if cmd.description_set else group.description,
+            cmd.visibility or group.visibility,
+        ),
+        "GroupUpdated",
+    )
+
+
+@command_handler(DeleteGroup)
+def delete_group(cmd: DeleteGroup, uow: UnitOfWork) -> GroupState:
+    group = lock_group(uow, cmd.group_id)
+    guard(uow, group, cmd.actor_id, ("owner",))
+    return save_group(uow, group.id, "deleted_at = now()", (), "GroupDeleted")
+
+
+@command_handler(TransferOwnership)
+def transfer_ownership(cmd: TransferOwnership, uow: UnitOfWork) -> GroupState:
+    group = lock_group(uow, cmd.group_id)
+    guard(uow, group, cmd.actor_id, ("owner",))
+    if cmd.entity_id == cmd.actor_id:
+        return group  # already the owner: nothing changes
+    if membership(uow, group.id, cmd.entity_id) is None:
+        raise NotFound("That entity is not a member of the group.")
+    save_member(uow, group.id, cmd.actor_id, "role = 'admin'", "MemberRoleChanged")
+    save_member(uow, group.id, cmd.entity_id, "role = 'owner'", "MemberRoleChanged")
+    return save_group(uow, group.id, "owner_id = %s", (cmd.entity_id,), "GroupOwnerChanged")

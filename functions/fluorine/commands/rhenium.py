@@ -1,0 +1,111 @@
+"""Rhenium's commands: direct, platform and system messages, and read state.
+
+A message is one row whatever its audience (broadcasts fan out on read); read state is one row
+per (message, reader), so marking a broadcast read touches nothing of anyone else's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fluorine.bus import command_handler
+from fluorine.uow import UnitOfWork
+from shared.contracts.rhenium import (
+    MarkRead,
+    MessageState,
+    ReadState,
+    SendMessage,
+    SendPlatformBroadcast,
+    SendSystemMessage,
+    message_aggregate,
+    read_aggregate,
+)
+from shared.errors import NotFound
+
+MESSAGE_COLUMNS = "id, sender_id, to_entity, to_group, to_all, body, sent_at"
+# Who may see a message: its sender, its direct recipient, a member of its group whose membership
+# covered the moment it was sent (in a live group), or, for a platform broadcast, every entity
+# that already existed when it was sent.
+VISIBLE_TO = """
+    m.sender_id = %(entity)s OR m.to_entity = %(entity)s
+    OR (m.to_group IS NOT NULL AND EXISTS (
+        SELECT 1 FROM group_members g JOIN groups gr ON gr.id = g.group_id AND gr.deleted_at IS NULL
+        WHERE g.group_id = m.to_group AND g.entity_id = %(entity)s
+          AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)))
+    OR (m.to_all AND EXISTS (SELECT 1 FROM entities e WHERE e.id = %(entity)s AND e.created_at <= m.sent_at))
+"""
+
+
+def message_state(row: tuple[Any, ...]) -> MessageState:
+    return MessageState(**dict(zip(MESSAGE_COLUMNS.split(", "), row, strict=True)))
+
+
+def require_active_recipient(uow: UnitOfWork, entity_id: UUID) -> None:
+    if uow.execute("SELECT 1 FROM entities WHERE id = %s AND status = 'active'", (entity_id,)).fetchone() is None:
+        raise NotFound("The recipient does not exist.")
+
+
+def insert_message(
+    uow: UnitOfWork, message_id: UUID, sender_id: UUID | None, audience: dict[str, Any], body: str
+) -> MessageState:
+    """Write one message (``audience``: to_entity, to_group or to_all) and its ``MessageSent`` event."""
+    row = uow.execute(
+        f"INSERT INTO messages (id, sender_id, to_entity, to_group, to_all, body) VALUES (%s, %s, %s, %s, %s, %s)"
+        f" RETURNING {MESSAGE_COLUMNS}",
+        (
+            message_id,
+            sender_id,
+            audience.get("to_entity"),
+            audience.get("to_group"),
+            bool(audience.get("to_all")),
+            body,
+        ),
+    ).fetchone()
+    state = message_state(row)  # type: ignore[arg-type]
+    uow.emit(message_aggregate(state.id), state.version, "MessageSent", state)
+    return state
+
+
+@command_handler(SendMessage)
+def send_message(cmd: SendMessage, uow: UnitOfWork) -> MessageState:
+    require_active_recipient(uow, cmd.to_entity)
+    return insert_message(uow, cmd.id, cmd.sender_id, {"to_entity": cmd.to_entity}, cmd.body)
+
+
+@command_handler(SendPlatformBroadcast)
+def send_platform_broadcast(cmd: SendPlatformBroadcast, uow: UnitOfWork) -> MessageState:
+    return insert_message(uow, cmd.id, cmd.sender_id, {"to_all": True}, cmd.body)
+
+
+@command_handler(SendSystemMessage)
+def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState:
+    """Written once per id: a repeat (a redelivered trigger) answers the first message, emits nothing."""
+    existing = uow.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.id,)).fetchone()
+    if existing is not None:
+        return message_state(existing)
+    require_active_recipient(uow, cmd.to_entity)
+    return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body)
+
+
+@command_handler(MarkRead)
+def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
+    visible = uow.execute(
+        f"SELECT 1 FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
+        {"message": cmd.message_id, "entity": cmd.entity_id},
+    ).fetchone()
+    if visible is None:
+        raise NotFound("The message does not exist.")
+    row = uow.execute(
+        "INSERT INTO message_reads (message_id, entity_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING read_at",
+        (cmd.message_id, cmd.entity_id),
+    ).fetchone()
+    if row is None:  # already read: nothing changes
+        read_at = uow.execute(
+            "SELECT read_at FROM message_reads WHERE message_id = %s AND entity_id = %s",
+            (cmd.message_id, cmd.entity_id),
+        ).fetchone()[0]  # type: ignore[index]
+        return ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=read_at)
+    state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=row[0])
+    uow.emit(read_aggregate(cmd.message_id, cmd.entity_id), state.version, "MessageRead", state)
+    return state

@@ -1,0 +1,1 @@
+"""Rhenium: direct messages, platform broadcasts, system messages and read state."""

@@ -1,0 +1,22 @@
+"""Rhenium's request bodies."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.rhenium import MessageBody
+
+
+class SendMessageBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_entity: UUID
+    body: MessageBody
+
+
+class BroadcastBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: MessageBody

@@ -1,0 +1,135 @@
+"""Rhenium's contracts: message and read state on the change feed, and Fluorine's commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID, uuid5
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.contracts.changes import Idempotency
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_not_blank)]
+# System messages about a transfer get an id derived from the transfer's: a redelivered
+# change-feed record maps to the same message, which is written only once.
+SYSTEM_MESSAGE_NAMESPACE = UUID("6d3c3f0e-4b43-5c8e-9a51-0c2f6f0e7a11")
+
+
+def system_message_id(source: str) -> UUID:
+    return uuid5(SYSTEM_MESSAGE_NAMESPACE, source)
+
+
+def message_aggregate(message_id: UUID | str) -> str:
+    return f"message#{message_id}"
+
+
+def read_aggregate(message_id: UUID | str, entity_id: UUID | str) -> str:
+    return f"read#{message_id}:{entity_id}"
+
+
+class MessageState(BaseModel):
+    """A message as written (messages never change); exactly one audience is set."""
+
+    id: UUID
+    sender_id: UUID | None = None
+    to_entity: UUID | None = None
+    to_group: UUID | None = None
+    to_all: bool = False
+    body: str
+    sent_at: datetime
+    version: int = Field(default=1, ge=1)
+
+
+class ReadState(BaseModel):
+    message_id: UUID
+    entity_id: UUID
+    read_at: datetime
+    version: int = Field(default=1, ge=1)
+
+
+class SendMessage(BaseModel):
+    command: Literal["send_message"] = "send_message"
+    id: UUID
+    sender_id: UUID
+    to_entity: UUID
+    body: MessageBody
+    idempotency: Idempotency | None = None
+
+
+class SendPlatformBroadcast(BaseModel):
+    command: Literal["send_platform_broadcast"] = "send_platform_broadcast"
+    id: UUID
+    sender_id: UUID
+    body: MessageBody
+
+
+class SendGroupBroadcast(BaseModel):
+    """Carbon's broadcast: the actor must be the group's owner or an admin."""
+
+    command: Literal["send_group_broadcast"] = "send_group_broadcast"
+    id: UUID
+    group_id: UUID
+    actor_id: UUID
+    body: MessageBody
+
+
+class SendSystemMessage(BaseModel):
+    """A message from the platform itself; written at most once per ``id``."""
+
+    command: Literal["send_system_message"] = "send_system_message"
+    id: UUID
+    to_entity: UUID
+    body: MessageBody
+
+
+class MarkRead(BaseModel):
+    command: Literal["mark_read"] = "mark_read"
+    message_id: UUID
+    entity_id: UUID
+
+
+class ToEntity(BaseModel):
+    entity_id: UUID
+
+
+class ToGroup(BaseModel):
+    group_id: UUID
+
+
+class ToAll(BaseModel):
+    all: Literal[True] = True
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: UUID
+    from_: UUID | None = Field(alias="from")
+    to: ToEntity | ToGroup | ToAll
+    body: str
+    sent_at: datetime
+    read: bool
+
+    @classmethod
+    def of(cls, state: MessageState, *, read: bool) -> MessageOut:
+        to: ToEntity | ToGroup | ToAll
+        if state.to_entity is not None:
+            to = ToEntity(entity_id=state.to_entity)
+        elif state.to_group is not None:
+            to = ToGroup(group_id=state.to_group)
+        else:
+            to = ToAll()
+        return cls(id=state.id, from_=state.sender_id, to=to, body=state.body, sent_at=state.sent_at, read=read)
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None = None
