@@ -10,6 +10,7 @@ from shared.context import EntityKind
 from shared.contracts.oxygen import PlatformRole
 from shared.validation import DisplayName, Email, Handle, Password
 
+# Secret fields are ``repr=False``: Powertools logs a route's arguments by repr at DEBUG.
 # What a login or a presented token may be: bounded, so nothing oversized reaches Argon2 or SQL.
 Login = Annotated[str, StringConstraints(min_length=1, max_length=254)]
 GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -23,7 +24,7 @@ class RegisterBody(BaseModel):
     handle: Handle
     display_name: DisplayName
     email: Email | None = None
-    password: Password
+    password: Password = Field(repr=False)
 
 
 class LoginBody(BaseModel):
@@ -32,20 +33,20 @@ class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     login: Login
-    password: GivenPassword
+    password: GivenPassword = Field(repr=False)
 
 
 class RefreshBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    refresh_token: OpaqueToken
+    refresh_token: OpaqueToken = Field(repr=False)
 
 
 class TokenPair(BaseModel):
-    access_token: str
+    access_token: str = Field(repr=False)
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.")
-    refresh_token: str
+    refresh_token: str = Field(repr=False)
 
 
 class UpdateMeBody(BaseModel):
@@ -56,8 +57,8 @@ class UpdateMeBody(BaseModel):
 
     display_name: DisplayName = None  # type: ignore[assignment]
     email: Email = None  # type: ignore[assignment]
-    password: Password = None  # type: ignore[assignment]
-    current_password: GivenPassword = None  # type: ignore[assignment]
+    password: Password = Field(default=None, repr=False)  # type: ignore[assignment]
+    current_password: GivenPassword = Field(default=None, repr=False)  # type: ignore[assignment]
 
 
 class RolesBody(BaseModel):

@@ -42,7 +42,7 @@ class RegisterEntity(BaseModel):
     handle: str
     display_name: str
     email: str | None = None
-    password_hash: str
+    password_hash: str = Field(repr=False)
 
 
 class EntityOut(BaseModel):
@@ -92,7 +92,7 @@ class EnsurePlatformAdmin(BaseModel):
     id: UUID
     handle: str
     display_name: str
-    password_hash: str
+    password_hash: str = Field(repr=False)
 
 
 class UpdateEntity(BaseModel):
