@@ -148,7 +148,8 @@ def test_a_transfer_sends_its_recipient_one_system_message_even_when_redelivered
     assert len(inbox) == 1
     assert inbox[0]["from"] is None
     assert inbox[0]["to"] == {"entity_id": str(payee.entity_id)}
-    assert "250 GOLD" in inbox[0]["body"] and "rent" in inbox[0]["body"]
+    assert "250 GOLD" in inbox[0]["body"]
+    assert "rent" in inbox[0]["body"]
     with psycopg.connect(postgres) as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM outbox WHERE aggregate LIKE 'message#%'").fetchone() == (1,)

@@ -123,7 +123,8 @@ def test_the_inbox_pages_newest_first_through_every_message_once(stack: StreamDr
     cursor = None
     while True:
         page = read("/v1/messages/inbox", bob, query={"limit": "3", **({"cursor": cursor} if cursor else {})})
-        assert page.status == 200 and len(page.body["items"]) <= 3
+        assert page.status == 200
+        assert len(page.body["items"]) <= 3
         seen += [m["id"] for m in page.body["items"]]
         cursor = page.body["next_cursor"]
         if cursor is None:
