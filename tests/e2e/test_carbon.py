@@ -1,0 +1,55 @@
+"""Carbon over HTTP against the local stack: a group's life from creation to a broadcast."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.support.tokens import bearer
+
+
+def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
+    body = {"kind": "real", "handle": f"c_{uuid.uuid4().hex[:10]}", "display_name": "Carbon", "password": "x" * 14}
+    created = client.post("/v1/entities", json=body)
+    assert created.status_code == 201, created.text
+    entity_id = created.json()["id"]
+    return entity_id, {**bearer(entity_id), "X-Min-Version": created.headers["X-Write-Version"]}
+
+
+def test_a_private_group_is_created_joined_by_invitation_and_hidden_from_outsiders(client: httpx.Client) -> None:
+    owner_id, owner = entity(client)
+    member_id, member = entity(client)
+    _, outsider = entity(client)
+    created = client.post("/v1/groups", json={"name": "Night owls", "visibility": "private"}, headers=owner)
+    assert created.status_code == 201, created.text
+    group = created.json()
+    assert (group["owner_id"], group["member_count"]) == (owner_id, 1)
+    path = f"/v1/groups/{group['id']}"
+    assert client.post(f"{path}/join", headers=member).status_code == 403
+    added = client.post(f"{path}/members", json={"entity_id": member_id}, headers=owner)
+    assert added.status_code == 201, added.text
+    fresh = {"X-Min-Version": added.headers["X-Write-Version"]}
+    members = client.get(f"{path}/members", headers={**member, **fresh})
+    assert members.status_code == 200, members.text
+    assert [m["role"] for m in members.json()["items"]] == ["owner", "member"]
+    hidden = client.get(path, headers={**outsider, **fresh})
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+    mine = client.get("/v1/entities/me/groups", headers={**member, **fresh}).json()["items"]
+    assert [(g["id"], g["role"], g["member_count"]) for g in mine] == [(group["id"], "member", 2)]
+
+
+def test_an_admin_broadcast_reaches_a_members_inbox_and_the_owner_cannot_leave(client: httpx.Client) -> None:
+    owner_id, owner = entity(client)
+    member_id, member = entity(client)
+    group = client.post("/v1/groups", json={"name": "Choir"}, headers=owner).json()
+    path = f"/v1/groups/{group['id']}"
+    assert client.post(f"{path}/join", headers=member).status_code == 201
+    sent = client.post(f"{path}/broadcast", json={"body": "rehearsal moved"}, headers=owner)
+    assert sent.status_code == 202, sent.text
+    inbox = client.get("/v1/messages/inbox", headers={**member, "X-Min-Version": sent.headers["X-Write-Version"]})
+    assert [m["id"] for m in inbox.json()["items"]] == [sent.json()["id"]]
+    assert client.post(f"{path}/broadcast", json={"body": "mine"}, headers=member).status_code == 403
+    leaving = client.delete(f"{path}/members/{owner_id}", headers=owner)
+    assert (leaving.status_code, leaving.json()["code"]) == (422, "operation_failed")
+    assert client.delete(f"{path}/members/{member_id}", headers=member).status_code == 204
