@@ -103,3 +103,12 @@ def test_an_oversized_body_is_413_and_never_reaches_the_route() -> None:
     answer = call(api_event("POST", "/v1/things", body="x" * (MAX_BODY_BYTES + 1)))
     assert answer["statusCode"] == 413
     assert response_json(answer)["code"] == "invalid_request"
+
+
+def test_nul_characters_anywhere_are_400_with_their_location() -> None:
+    answer = call(api_event("POST", "/v1/things", body='{"amount": 1, "memo": "a\\u0000b"}'))
+    assert answer["statusCode"] == 400
+    assert response_json(answer)["errors"][0]["loc"] == ["body", "memo"]
+    query = call(api_event("GET", "/v1/forbidden", query={"q": "x\x00"}))
+    assert query["statusCode"] == 400
+    assert response_json(query)["errors"][0]["loc"] == ["query", "q"]

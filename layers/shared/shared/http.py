@@ -105,21 +105,51 @@ def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _nul_locations(value: Any, loc: list[str | int]) -> list[list[str | int]]:
+    if isinstance(value, str):
+        return [loc] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _nul_locations(v, [*loc, str(k)])]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _nul_locations(v, [*loc, i])]
+    return []
+
+
+def refuse_before_routing(event: dict[str, Any]) -> AppError | None:
+    """What no route should see: oversized bodies, and NUL characters (no text column can store them)."""
+    body = event.get("body") or ""
+    if len(body.encode()) > MAX_BODY_BYTES:
+        return PayloadTooLarge(f"The body exceeds {MAX_BODY_BYTES} bytes.")
+    locations: list[list[str | int]] = []
+    for part in ("queryStringParameters", "pathParameters"):
+        locations += _nul_locations(event.get(part) or {}, ["query" if part.startswith("query") else "path"])
+    if "\x00" in body or "\\u0000" in body:
+        try:
+            locations += _nul_locations(json.loads(body), ["body"])
+        except ValueError:
+            locations.append(["body"])
+    if not locations:
+        return None
+    errors = [{"loc": loc, "msg": "NUL characters are not allowed", "type": "string_nul"} for loc in locations]
+    return InvalidRequest("Text must not contain NUL characters.", errors=errors)
+
+
 def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rid = request_id_of(event)
+        logger.clear_state()
         logger.set_correlation_id(rid)
         caller = caller_of(event)
         logger.append_keys(caller_id=str(caller.entity_id) if caller else None)
-        if len((event.get("body") or "").encode()) > MAX_BODY_BYTES:
-            error = PayloadTooLarge(f"The body exceeds {MAX_BODY_BYTES} bytes.")
+        refused = refuse_before_routing(event)
+        if refused is not None:
             result = {
-                "statusCode": error.status,
+                "statusCode": refused.status,
                 "isBase64Encoded": False,
                 "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
-                "body": json.dumps(problem(error, rid)),
+                "body": json.dumps(problem(refused, rid)),
             }
         else:
             result = app.resolve(as_json_request(event), context)
