@@ -103,4 +103,6 @@ def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None) -> Outc
             if attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(min(0.2, 0.005 * 2**attempt))
+        except pg_errors.DataError as exc:  # class 22: a value PostgreSQL cannot store is the client's input
+            raise InvalidRequest(f"A value cannot be stored: {exc.diag.message_primary}") from exc
     raise AssertionError("unreachable")
