@@ -26,7 +26,7 @@ def _conninfo() -> str:
 
         secret: Any = json.loads(str(parameters.get_secret(settings.database_secret_arn, max_age=300)))
         return psycopg.conninfo.make_conninfo(
-            host=secret["host"],
+            host=settings.database_host or secret["host"],
             port=secret.get("port", 5432),
             user=secret["username"],
             password=secret["password"],

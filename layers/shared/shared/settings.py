@@ -26,6 +26,7 @@ class Settings(BaseModel):
     auth_state_table: str = "AuthState"
     database_url: str | None = None
     database_secret_arn: str | None = None
+    database_host: str | None = None  # RDS Proxy endpoint; overrides the secret's (cluster) host
     jwt_issuer: str = "https://elements.local"
     jwt_audience: str = "elements-api"
     access_token_ttl: int = Field(default=900, ge=60, le=3600)
