@@ -50,7 +50,7 @@ def _retry_after(uow: UnitOfWork, key: str, at: datetime, window: int, max_failu
     if len(recent) < max_failures:
         return None
     frees_at = recent[-1][0] + timedelta(seconds=window)
-    return max(1, math.ceil((frees_at - at).total_seconds()))
+    return max(1, int(math.ceil((frees_at - at).total_seconds())))
 
 
 @command_handler(LookUpLogin)
