@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elements")
 SECRET_KEYS = frozenset(
@@ -52,5 +56,17 @@ class _RedactingFilter(logging.Filter):
 
 logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"))
 logger.addFilter(_RedactingFilter())
-tracer = Tracer(service=SERVICE, disabled=os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() == "true")
+
+
+@cache
+def tracer() -> Tracer:
+    """The X-Ray tracer, built on first use: importing the X-Ray SDK costs a cold start more than
+    everything else a function loads, and only code that opens subsegments needs it (Lambda's
+    active tracing records each invocation without it). Patches botocore only."""
+    from aws_lambda_powertools import Tracer
+
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() == "true"
+    return Tracer(service=SERVICE, disabled=disabled, patch_modules=["botocore"])
+
+
 metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Elements"))

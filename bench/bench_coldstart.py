@@ -1,0 +1,58 @@
+"""Cold start: each function's import-and-init time in a fresh interpreter, beside a reference
+Powertools handler (bench/reference_handler.py) measured the same way in the same run."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.harness import BenchEnv, Figure
+from infra.local.template import load
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 7
+PROBE = (
+    "import time, importlib; t = time.perf_counter(); m = importlib.import_module({module!r}); "
+    "getattr(m, {attribute!r}); print((time.perf_counter() - t) * 1000)"
+)
+
+
+def import_ms(handler: str) -> float:
+    module, _, attribute = handler.rpartition(".")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    samples = []
+    for _ in range(RUNS):
+        out = subprocess.run(  # noqa: S603 - our own interpreter and modules
+            [sys.executable, "-c", PROBE.format(module=module, attribute=attribute)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    reference = import_ms("bench.reference_handler.handler")
+    figures = [Figure("coldstart.reference_powertools_handler", reference, "ms", note="import + init, median of 7")]
+    measured = []
+    for name, fn in sorted(load(ROOT / "template.yaml").functions.items()):
+        value = import_ms(fn.handler)
+        measured.append(value)
+        figures.append(Figure(f"coldstart.{name}", value, "ms", "reference_powertools_handler", reference))
+    figures.append(
+        Figure(
+            "coldstart.median_function", statistics.median(measured), "ms", "reference_powertools_handler", reference
+        )
+    )
+    return figures
