@@ -1,0 +1,48 @@
+"""Settings come from the environment; a key from a file or the environment is refused outside local."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shared.auth.keys import KeyConfigurationError, jwks, reset_keys, signing_key, trusted_keys
+from shared.settings import get_settings, reset_settings
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    reset_settings()
+    reset_keys()
+    yield monkeypatch
+    monkeypatch.undo()
+    reset_settings()
+    reset_keys()
+
+
+def test_settings_read_the_environment(fresh_settings: pytest.MonkeyPatch) -> None:
+    fresh_settings.setenv("READ_CACHE_TABLE", "elements-dev-ReadCache")
+    fresh_settings.setenv("MIN_VERSION_WAIT_SECONDS", "1.5")
+    settings = get_settings()
+    assert settings.read_cache_table == "elements-dev-ReadCache"
+    assert settings.min_version_wait_seconds == 1.5
+
+
+def test_a_deployed_stage_refuses_a_key_file(fresh_settings: pytest.MonkeyPatch) -> None:
+    fresh_settings.setenv("STAGE", "prod")
+    with pytest.raises(KeyConfigurationError):
+        signing_key()
+
+
+def test_a_deployed_stage_without_keys_fails_loudly(fresh_settings: pytest.MonkeyPatch) -> None:
+    fresh_settings.setenv("STAGE", "dev")
+    fresh_settings.delenv("SIGNING_KEY_FILE")
+    with pytest.raises(KeyConfigurationError):
+        trusted_keys()
+
+
+def test_the_jwks_publishes_the_signing_key_with_kid_alg_and_use(fresh_settings: pytest.MonkeyPatch) -> None:
+    (key,) = jwks()["keys"]
+    assert key["kid"] == signing_key().public.kid
+    assert (key["kty"], key["alg"], key["use"], key["crv"]) == ("EC", "ES256", "sig", "P-256")
+    assert "d" not in key
