@@ -6,9 +6,11 @@ lock keeps two runners (two deploys, two local stacks) from racing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -60,8 +62,47 @@ def migrate(conninfo: str, directory: Path | None = None) -> list[str]:
     return applied
 
 
-def handler(event: dict, context: object) -> dict:
-    """Lambda entry point (run on deploy by a custom resource, or by hand)."""
+def respond_to_cloudformation(event: dict[str, Any], status: str, reason: str, data: dict[str, Any]) -> None:
+    """Answer a CloudFormation custom resource (a PUT of the result to its pre-signed S3 URL)."""
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": reason[:3000],
+            "PhysicalResourceId": event.get("PhysicalResourceId") or "migrations",
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "Data": data,
+        }
+    ).encode()
+    url = event["ResponseURL"]
+    if not url.startswith("https://"):
+        raise ValueError("CloudFormation response URLs are https")
+    headers = {"Content-Type": "", "Content-Length": str(len(body))}
+    request = urllib.request.Request(url, data=body, method="PUT", headers=headers)  # noqa: S310 - https only
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - https only
+        pass
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Lambda entry point: run by the stack's custom resource on every deploy, or invoked by hand.
+
+    As a custom resource it answers CloudFormation itself; a failed migration fails the deploy
+    (and CloudFormation rolls the functions back to the code that matches the schema).
+    """
     from fluorine.db import _conninfo
 
-    return {"applied": migrate(_conninfo())}
+    if "RequestType" not in event:
+        return {"applied": migrate(_conninfo())}
+    if event["RequestType"] == "Delete":  # never drop data with the stack
+        respond_to_cloudformation(event, "SUCCESS", "nothing to do on delete", {})
+        return {"applied": []}
+    try:
+        applied = migrate(_conninfo())
+    except Exception as exc:  # reported to CloudFormation, which fails the deploy
+        respond_to_cloudformation(event, "FAILED", f"migration failed: {type(exc).__name__}: {exc}", {})
+        raise
+    respond_to_cloudformation(event, "SUCCESS", "migrated", {"Applied": ",".join(applied) or "none"})
+    return {"applied": applied}

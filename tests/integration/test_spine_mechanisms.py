@@ -126,3 +126,25 @@ def test_internal_calls_carry_typed_results_and_re_raise_refusals(stack: StreamD
     with pytest.raises(Conflict):
         internal.call("fluorine", register_command(handle=command.handle), EntityState)
     assert len(stack.records()) == 1
+
+
+def test_the_migration_custom_resource_migrates_and_answers_cloudformation(
+    postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fluorine import migrations
+
+    answers: list[tuple[str, dict[str, str]]] = []
+    monkeypatch.setattr(
+        migrations, "respond_to_cloudformation", lambda event, status, reason, data: answers.append((status, data))
+    )
+    event = {
+        "RequestType": "Update",
+        "ResponseURL": "https://example.invalid/response",
+        "StackId": "stack",
+        "RequestId": "request",
+        "LogicalResourceId": "Migrations",
+    }
+    assert migrations.handler(event, None) == {"applied": []}
+    assert answers == [("SUCCESS", {"Applied": "none"})]
+    migrations.handler({**event, "RequestType": "Delete"}, None)
+    assert answers[-1][0] == "SUCCESS"
