@@ -8,7 +8,7 @@ from uuid import UUID
 
 from oxygen import sessions
 from oxygen.models import RegisterBody, RolesBody, UpdateMeBody
-from oxygen.passwords import hash_password, verify_password
+from oxygen.passwords import hash_password
 from shared import internal
 from shared.contracts.oxygen import (
     DeactivateEntity,
@@ -18,8 +18,7 @@ from shared.contracts.oxygen import (
     SetPlatformRoles,
     UpdateEntity,
 )
-from shared.contracts.oxygen_auth import Credentials, LookUpCredentials
-from shared.errors import InvalidRequest, NotFound, Unauthorized
+from shared.errors import InvalidRequest
 
 
 def register(body: RegisterBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
@@ -42,19 +41,6 @@ def ensure_admin(handle: str, password: str) -> EntityState:
     return internal.call("fluorine", command, EntityState).result
 
 
-def _check_current_password(entity_id: UUID, given: str | None, context: internal.CallContext) -> None:
-    if given is None:
-        raise InvalidRequest(
-            "current_password is required to change the email or the password.",
-            errors=[{"loc": ["body", "current_password"], "msg": "Field required", "type": "missing"}],
-        )
-    found = internal.call("fluorine", LookUpCredentials(entity_id=entity_id), Credentials, context).result
-    if found.entity is None or found.entity.status != "active":
-        raise NotFound("The entity does not exist.")
-    if not verify_password(given, found.password_hash):
-        raise Unauthorized("The current password is wrong.")
-
-
 def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
     """Change the caller's display name, email or password (the last two need the current password)."""
     changes = body.model_fields_set - {"current_password"}
@@ -64,7 +50,7 @@ def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext
             errors=[{"loc": ["body"], "msg": "No field to change", "type": "missing"}],
         )
     if changes & {"email", "password"}:
-        _check_current_password(entity_id, body.current_password, context)
+        sessions.check_current_password(entity_id, body.current_password, context)
     command = UpdateEntity(
         entity_id=entity_id,
         display_name=body.display_name.strip() if "display_name" in changes else None,

@@ -21,6 +21,7 @@ from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import (
     Credentials,
     FailureRecorded,
+    LookUpCredentials,
     LookUpLogin,
     RecordLoginFailure,
     RevokeSession,
@@ -29,8 +30,9 @@ from shared.contracts.oxygen_auth import (
     SessionsRevoked,
     SessionStarted,
     StartSession,
+    entity_login,
 )
-from shared.errors import RateLimited, Unauthorized
+from shared.errors import InvalidRequest, NotFound, RateLimited, Unauthorized
 from shared.observability import logger
 from shared.settings import get_settings
 
@@ -122,3 +124,25 @@ def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) 
     """
     command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
     return internal.call("fluorine", command, SessionsRevoked, context).write_version
+
+
+def check_current_password(entity_id: uuid.UUID, given: str | None, context: internal.CallContext) -> None:
+    """Required to change the email or the password; wrong attempts are throttled like logins."""
+    if given is None:
+        raise InvalidRequest(
+            "current_password is required to change the email or the password.",
+            errors=[{"loc": ["body", "current_password"], "msg": "Field required", "type": "missing"}],
+        )
+    now = clock()
+    command = LookUpCredentials(
+        entity_id=entity_id, at=now, window_seconds=LOGIN_WINDOW_SECONDS, max_failures=MAX_LOGIN_FAILURES
+    )
+    found = internal.call("fluorine", command, Credentials, context).result
+    if found.retry_after is not None:
+        raise RateLimited("Too many wrong passwords; try again later.", retry_after=found.retry_after)
+    if found.entity is None or found.entity.status != "active":
+        raise NotFound("The entity does not exist.")
+    if not verify_password(given, found.password_hash):
+        failure = RecordLoginFailure(login=entity_login(entity_id), at=now, window_seconds=LOGIN_WINDOW_SECONDS)
+        internal.call("fluorine", failure, FailureRecorded, context)
+        raise Unauthorized("The current password is wrong.")

@@ -342,3 +342,27 @@ def test_no_password_hash_reaches_the_change_feed_or_the_read_cache(stack: Strea
     assert "argon2" not in dumped
     assert "password" not in dumped
     assert "argon2" not in payloads
+
+
+def test_wrong_current_passwords_are_throttled_like_logins(stack: StreamDriver) -> None:
+    # Given five wrong current_password attempts (someone holding a stolen access token)
+    entity = register(stack)
+    for _ in range(5):
+        wrong = oxygen(
+            "PATCH",
+            "/v1/entities/me",
+            caller=caller_of(entity),
+            body={"password": NEW_PASSWORD, "current_password": "guess guess guess"},
+        )
+        assert wrong["statusCode"] == 401
+    # When the right one is tried
+    right = oxygen(
+        "PATCH",
+        "/v1/entities/me",
+        caller=caller_of(entity),
+        body={"password": NEW_PASSWORD, "current_password": PASSWORD},
+    )
+    # Then it is throttled, and the password did not change
+    assert right["statusCode"] == 429
+    assert response_header(right, "Retry-After")
+    assert login(entity.handle, PASSWORD)["statusCode"] == 200

@@ -27,6 +27,7 @@ from shared.contracts.oxygen_auth import (
     SessionStarted,
     SessionState,
     StartSession,
+    entity_login,
     login_key,
     session_aggregate,
 )
@@ -49,8 +50,8 @@ def _retry_after(uow: UnitOfWork, key: str, at: datetime, window: int, max_failu
     ).fetchall()
     if len(recent) < max_failures:
         return None
-    frees_at = recent[-1][0] + timedelta(seconds=window)
-    return max(1, int(math.ceil((frees_at - at).total_seconds())))
+    frees_at: datetime = recent[-1][0] + timedelta(seconds=window)
+    return max(1, math.ceil((frees_at - at).total_seconds()))
 
 
 @command_handler(LookUpLogin)
@@ -65,6 +66,10 @@ def look_up_login(cmd: LookUpLogin, uow: UnitOfWork) -> Credentials:
 
 @command_handler(LookUpCredentials)
 def look_up_credentials(cmd: LookUpCredentials, uow: UnitOfWork) -> Credentials:
+    key = login_key(entity_login(cmd.entity_id))
+    retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, cmd.max_failures)
+    if retry_after is not None:
+        return Credentials(retry_after=retry_after)
     row = uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE id = %s", (cmd.entity_id,)).fetchone()
     return _credentials(row)
 

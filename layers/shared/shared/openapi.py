@@ -42,7 +42,7 @@ ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/v1/broadcasts"): frozenset({"403"}),
     ("post", "/v1/auth/token"): frozenset({"401", "429"}),
     ("post", "/v1/auth/refresh"): frozenset({"401"}),
-    ("patch", "/v1/entities/me"): frozenset({"409"}),
+    ("patch", "/v1/entities/me"): frozenset({"409", "429"}),
     ("delete", "/v1/entities/me"): frozenset({"503"}),
     ("put", "/v1/entities/{entity_id}/roles"): frozenset({"403"}),
 }

@@ -45,11 +45,19 @@ class LookUpLogin(BaseModel):
     max_failures: int = Field(ge=1)
 
 
+def entity_login(entity_id: UUID | str) -> str:
+    """What wrong ``current_password`` attempts are counted under (throttled like logins)."""
+    return f"entity#{entity_id}"
+
+
 class LookUpCredentials(BaseModel):
-    """The credentials of one entity (to check its current password)."""
+    """The credentials of one entity (to check its current password), unless throttled at ``at``."""
 
     command: Literal["look_up_credentials"] = "look_up_credentials"
     entity_id: UUID
+    at: datetime
+    window_seconds: int = Field(ge=1)
+    max_failures: int = Field(ge=1)
 
 
 class RecordLoginFailure(BaseModel):
