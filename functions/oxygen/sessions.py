@@ -32,12 +32,13 @@ from shared.contracts.oxygen_auth import (
     StartSession,
     entity_login,
 )
-from shared.errors import InvalidRequest, NotFound, RateLimited, Unauthorized
+from shared.errors import InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
 from shared.observability import logger
 from shared.settings import get_settings
 
 MAX_LOGIN_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
+REVOCATION_WAIT_SECONDS = 2.0
 WRONG_CREDENTIALS = "The login or the password is wrong."
 
 
@@ -108,9 +109,11 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
     command = RotateRefreshToken(
         presented_hash=token_hash(presented), new_hash=new_hash, at=now, expires_at=_refresh_expiry(now)
     )
-    rotation = internal.call("fluorine", command, Rotation, context).result
+    done = internal.call("fluorine", command, Rotation, context)
+    rotation = done.result
     if rotation.outcome == "reused":
         logger.warning("spent refresh token presented; session revoked", extra={"session_id": str(rotation.session_id)})
+        await_revocation(done.write_version)
     if rotation.outcome != "rotated" or rotation.entity is None or rotation.session_id is None:
         raise Unauthorized("The refresh token is invalid, expired or already used.")
     return _pair(rotation.entity, rotation.session_id, new, now)
@@ -123,7 +126,23 @@ def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) 
     nothing and is not an error: logging out twice is harmless and reveals nothing.
     """
     command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
-    return internal.call("fluorine", command, SessionsRevoked, context).write_version
+    version = internal.call("fluorine", command, SessionsRevoked, context).write_version
+    await_revocation(version)
+    return version
+
+
+def await_revocation(write_version: str | None) -> None:
+    """Best effort: let the read side learn of a revoked session before answering, so the
+    authorizer refuses the session's access tokens on the next request (locally; deployed, after
+    its cache). The revocation is committed either way, so a slow read side is only logged."""
+    if not write_version:
+        return
+    from francium.freshness import wait_for
+
+    try:
+        wait_for(write_version, timeout=REVOCATION_WAIT_SECONDS)
+    except NotReady:
+        logger.warning("read side slow to learn of a revoked session")
 
 
 def check_current_password(entity_id: uuid.UUID, given: str | None, context: internal.CallContext) -> None:

@@ -44,6 +44,8 @@ def test_login_me_refresh_reuse_and_logout_over_http(client: httpx.Client) -> No
     assert fresh.status_code == 200
     assert client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": fresh.json()["refresh_token"]}).status_code == 401
+    # And the revoked session's access tokens are refused on the next request
+    assert client.get("/v1/entities/me", headers=auth(fresh.json())).status_code == 401
     # And logout of a new session answers 204 and ends it
     other = tokens(client, entity["handle"])
     out = client.post("/v1/auth/logout", json={"refresh_token": other["refresh_token"]}, headers=auth(other))

@@ -14,6 +14,21 @@ from tests.support.events import response_header, response_json
 from tests.support.streams import StreamDriver
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+REAL_AWAIT_REVOCATION = sessions.await_revocation
+
+
+@pytest.fixture(autouse=True)
+def read_side(stack: StreamDriver, monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Stand in for the stream mapping while a revocation waits: drain the feed, then really wait."""
+    waited: list[str | None] = []
+
+    def drain_then_wait(version: str | None) -> None:
+        waited.append(version)
+        stack.drain()
+        REAL_AWAIT_REVOCATION(version)
+
+    monkeypatch.setattr(sessions, "await_revocation", drain_then_wait)
+    return waited
 
 
 @pytest.fixture
@@ -158,8 +173,7 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_session(stack: StreamDr
     # Then it is refused, and the legitimate newer token is dead too
     assert reused["statusCode"] == 401
     assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": second["refresh_token"]})["statusCode"] == 401
-    # And the session's access tokens are refused once the read side knows
-    stack.drain()
+    # And the session's access tokens are refused on the next request
     with pytest.raises(Exception, match="Unauthorized"):
         authorize(second["access_token"])
     # While another session of the same entity is untouched
@@ -198,7 +212,6 @@ def test_logout_revokes_that_session_only(stack: StreamDriver) -> None:
     assert not response.get("body")
     assert response_header(response, "X-Write-Version")
     assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": ended["refresh_token"]})["statusCode"] == 401
-    stack.drain()
     with pytest.raises(Exception, match="Unauthorized"):
         authorize(ended["access_token"])
     assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": kept["refresh_token"]})["statusCode"] == 200
@@ -245,3 +258,17 @@ def test_refresh_tokens_are_stored_only_as_hashes(stack: StreamDriver, postgres:
         stored = [r[0] for r in conn.execute("SELECT token_hash FROM refresh_tokens")]
     assert stored == [sessions.token_hash(pair["refresh_token"])]
     assert pair["refresh_token"] not in stored
+
+
+def test_a_slow_read_side_does_not_change_the_reuse_answer(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a read side that never catches up (nothing drains the feed)
+    monkeypatch.setattr(sessions, "REVOCATION_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(sessions, "await_revocation", REAL_AWAIT_REVOCATION)
+    entity = register(stack)
+    first = response_json(login(entity.handle))
+    oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})
+    # When the spent token comes back, Then the answer is still 401 (the revocation is committed)
+    reused = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})
+    assert reused["statusCode"] == 401
