@@ -25,5 +25,5 @@ CREATE TABLE group_members (
     version    integer     NOT NULL DEFAULT 1,
     PRIMARY KEY (group_id, entity_id)
 );
--- Who is in a group now (recipients of a distribution), in joining order.
-CREATE INDEX group_members_current ON group_members (group_id, joined_at) WHERE left_at IS NULL;
+-- No other index: every lookup is by (group, entity) or by group (the primary key's prefix). A
+-- partial index on current members tempted the planner away from the primary key (O(members)).

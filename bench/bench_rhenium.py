@@ -1,0 +1,141 @@
+"""Rhenium's costs: a platform broadcast, and an inbox page at 10, 1,000 and 100,000 messages.
+
+Writes go through Fluorine's bus in-process against the benchmark's PostgreSQL. Inbox pages go
+through Francium's real handler against a read cache seeded directly (the ``SortedTable``
+stand-in: moto scans the whole table for every index query, DynamoDB does not). A page's figures
+are its latency, its DynamoDB requests and the items it reads: flat in the inbox's size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from bench.harness import BenchEnv, Figure, summary, timed
+from bench.social_seed import read_cache, seed_entities
+from bench.sorted_table import SortedTable
+from shared.context import Caller
+from tests.support.events import FakeContext, api_event
+
+ENTITIES = 10_000
+SIZES = (10, 1_000, 100_000)
+GROUPS = 3
+EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def _broadcasts(env: BenchEnv, figures: list[Figure]) -> None:
+    from fluorine import bus
+    from shared.contracts.rhenium import SendMessage, SendPlatformBroadcast
+
+    ids = seed_entities(env.database_url, ENTITIES)
+    sender, recipient = ids[0], ids[1]
+
+    def direct() -> None:
+        bus.execute(
+            SendMessage(id=uuid.uuid4(), sender_id=sender, to_entity=recipient, body="hi").model_dump(mode="json")
+        )
+
+    def platform() -> None:
+        bus.execute(SendPlatformBroadcast(id=uuid.uuid4(), sender_id=sender, body="all").model_dump(mode="json"))
+
+    one = summary(timed(direct, repeat=100))
+    everyone = summary(timed(platform, repeat=100))
+    note = f"{ENTITIES:,}+ active entities; one row and one change record whatever the audience"
+    figures.append(
+        Figure("rhenium.platform_broadcast_p50", everyone["p50"], "ms", "direct message p50", one["p50"], note)
+    )
+    figures.append(Figure("rhenium.platform_broadcast_p99", everyone["p99"], "ms", note=note))
+
+
+def _apply(aggregate: str, event: str, state: object) -> None:
+    from francium import projector
+    from shared.contracts.changes import ChangeRecord
+
+    payload = state.model_dump(mode="json")  # type: ignore[attr-defined]
+    projector.apply(
+        ChangeRecord(aggregate=aggregate, version=1, event_type=event, payload=payload, seq=1, occurred_at=EPOCH)
+    )
+
+
+def _seed_reader(size: int) -> uuid.UUID:
+    """A reader with ``size`` messages: 60% direct, 30% broadcasts of its 3 groups, 10% platform."""
+    from shared.contracts import carbon, oxygen, rhenium
+
+    reader = uuid.uuid4()
+    _apply(
+        oxygen.entity_aggregate(reader),
+        "EntityRegistered",
+        oxygen.EntityState(
+            id=reader, kind="real", handle=f"r_{reader.hex[:12]}", display_name="Reader", created_at=EPOCH, version=1
+        ),
+    )
+    groups = [uuid.uuid4() for _ in range(GROUPS)]
+    for group in groups:
+        _apply(
+            carbon.group_aggregate(group),
+            "GroupCreated",
+            carbon.GroupState(
+                id=group, name="g", visibility="public", owner_id=reader, member_count=1, created_at=EPOCH, version=1
+            ),
+        )
+        _apply(
+            carbon.member_aggregate(group, reader),
+            "MemberJoined",
+            carbon.MemberState(group_id=group, entity_id=reader, role="member", joined_at=EPOCH, version=1),
+        )
+    for i in range(size):
+        slot = i % 10
+        audience: dict[str, object] = (
+            {"to_entity": reader} if slot < 6 else {"to_group": groups[i % GROUPS]} if slot < 9 else {"to_all": True}
+        )
+        state = rhenium.MessageState(id=uuid.uuid4(), body="m", sent_at=EPOCH + timedelta(milliseconds=i), **audience)
+        _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
+    return reader
+
+
+def _middle_cursor(size: int) -> str:
+    """A cursor halfway down an inbox of ``size`` messages (a deep page, reached directly)."""
+    from francium.views.groups import timekey
+    from shared.pagination import encode_cursor
+
+    return encode_cursor({"before": f"{timekey(EPOCH + timedelta(milliseconds=size // 2))}#"}) or ""
+
+
+def _inbox(table: SortedTable, figures: list[Figure]) -> None:
+    from francium.app import handler
+
+    first_pages: dict[int, float] = {}
+    for size in SIZES:
+        reader = Caller(entity_id=_seed_reader(size), kind="real")
+
+        def page(query: dict[str, str] | None = None, who: Caller = reader) -> None:
+            answer = handler(api_event("GET", "/v1/messages/inbox", query=query, caller=who), FakeContext())
+            assert answer["statusCode"] == 200, answer["body"]
+
+        first = summary(timed(page, repeat=50))
+        deep = summary(timed(lambda: page({"cursor": _middle_cursor(size)}), repeat=50))  # noqa: B023
+        unread = summary(timed(lambda: page({"unread": "true"}), repeat=50))
+        table.reset_counters()
+        page()
+        first_pages[size] = first["p50"]
+        # The 10-message inbox holds less than a page (limit 20): larger sizes compare with 1,000.
+        base = (
+            ("page at 10 messages", first_pages[SIZES[0]])
+            if size <= SIZES[1]
+            else ("page at 1,000", first_pages[SIZES[1]])
+        )
+        figures.append(Figure(f"rhenium.inbox_page_{size}_messages_p50", first["p50"], "ms", *base, note="limit 20"))
+        figures.append(
+            Figure(f"rhenium.inbox_deep_page_{size}_messages_p50", deep["p50"], "ms", note="cursor halfway down")
+        )
+        figures.append(Figure(f"rhenium.inbox_unread_page_{size}_messages_p50", unread["p50"], "ms"))
+        figures.append(Figure(f"rhenium.inbox_page_{size}_messages_requests", table.requests, "requests"))
+        figures.append(Figure(f"rhenium.inbox_page_{size}_messages_items_read", table.items_read, "items"))
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    figures: list[Figure] = []
+    _broadcasts(env, figures)
+    with read_cache() as table:
+        _inbox(table, figures)
+    return figures
