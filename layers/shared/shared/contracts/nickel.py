@@ -1,0 +1,189 @@
+"""Nickel's contracts: assets, balances and transfers on the change feed, and Fluorine's commands.
+
+Aggregates: ``asset#<code>`` (``AssetCreated``), ``wallet#<entity>:<asset>`` (one ledger account:
+``BalanceChanged``, its version bumped by every posting) and ``transfer#<id>`` (``TransferPosted``,
+version 1: transfers are immutable). ``TransferState`` is the full transfer; ``from`` and ``to`` are
+entity ids, ``None`` for the asset's issuer side.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.contracts.changes import Idempotency
+from shared.validation import ASSET_CODE_PATTERN, Amount
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+AssetCode = Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
+AssetName = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Scale = Annotated[int, Field(ge=0, le=18, strict=True)]
+Memo = Annotated[str, StringConstraints(max_length=280)]
+TransferKind = Literal["issue", "transfer", "redeem", "distribution"]
+TRANSFER_POSTED = "TransferPosted"
+
+
+def asset_aggregate(code: str) -> str:
+    return f"asset#{code}"
+
+
+def wallet_aggregate(entity_id: UUID | str, asset: str) -> str:
+    return f"wallet#{entity_id}:{asset}"
+
+
+def transfer_aggregate(transfer_id: UUID | str) -> str:
+    return f"transfer#{transfer_id}"
+
+
+class AssetState(BaseModel):
+    code: str
+    name: str
+    scale: int
+    created_at: datetime
+    version: int = Field(default=1, ge=1)
+
+
+class BalanceState(BaseModel):
+    """One entity's balance of one asset (a ledger account), after a posting."""
+
+    entity_id: UUID
+    asset: str
+    amount: int
+    scale: int
+    version: int = Field(ge=1)
+
+
+class TransferState(BaseModel):
+    """A posted transfer (the payload of ``TransferPosted``); serialized with ``from`` as its key."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: UUID
+    from_: UUID | None = Field(default=None, alias="from")
+    to: UUID | None = None
+    asset: str
+    amount: int
+    memo: str | None = None
+    kind: TransferKind
+    created_at: datetime
+    version: int = Field(default=1, ge=1)
+
+
+class CreateAsset(BaseModel):
+    command: Literal["create_asset"] = "create_asset"
+    code: AssetCode
+    name: AssetName
+    scale: Scale
+
+
+class IssueAsset(BaseModel):
+    """Mint ``amount`` from the asset's issuer side to ``to`` (an active entity)."""
+
+    command: Literal["issue_asset"] = "issue_asset"
+    id: UUID
+    asset: str
+    to: UUID
+    amount: Amount
+    idempotency: Idempotency | None = None
+
+
+class RedeemAsset(BaseModel):
+    """Return ``amount`` from ``from_entity`` to the asset's issuer side."""
+
+    command: Literal["redeem_asset"] = "redeem_asset"
+    id: UUID
+    asset: str
+    from_entity: UUID
+    amount: Amount
+    idempotency: Idempotency | None = None
+
+
+class PostTransfer(BaseModel):
+    command: Literal["post_transfer"] = "post_transfer"
+    id: UUID
+    from_entity: UUID
+    to: UUID
+    asset: str
+    amount: Amount
+    memo: Memo | None = None
+    idempotency: Idempotency | None = None
+
+
+class DistributeAsset(BaseModel):
+    """Pay ``amount_each`` from ``from_entity`` to every recipient, all or nothing, in one transaction.
+
+    For Carbon's group distributions: the caller checks who may distribute. ``from_entity`` is
+    left out of ``recipients`` and duplicates count once; deactivated recipients are skipped;
+    an unknown recipient or asset is 404, too little balance (or a total above the amount
+    bound) is 422. Each payment is a ``kind: "distribution"`` transfer with its own event.
+    """
+
+    command: Literal["distribute_asset"] = "distribute_asset"
+    idempotency: Idempotency | None = None
+    from_entity: UUID
+    asset: str
+    amount_each: Amount
+    recipients: list[UUID] = Field(max_length=10_000)
+
+
+class DistributionResult(BaseModel):
+    transfers: int
+    total: int
+
+
+class AssetOut(BaseModel):
+    code: str
+    name: str
+    scale: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, state: AssetState) -> AssetOut:
+        return cls(code=state.code, name=state.name, scale=state.scale, created_at=state.created_at)
+
+
+class AssetList(BaseModel):
+    items: list[AssetOut]
+    next_cursor: str | None = None
+
+
+class TransferOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: UUID
+    from_: UUID | None = Field(alias="from")
+    to: UUID | None
+    asset: str
+    amount: int
+    memo: str | None = None
+    kind: TransferKind
+    created_at: datetime
+
+    @classmethod
+    def of(cls, state: TransferState) -> TransferOut:
+        return cls.model_validate(state.model_dump(exclude={"version"}))
+
+
+class TransferList(BaseModel):
+    items: list[TransferOut]
+    next_cursor: str | None = None
+
+
+class BalanceOut(BaseModel):
+    asset: str
+    amount: int
+    scale: int
+
+
+class WalletOut(BaseModel):
+    entity_id: UUID
+    balances: list[BalanceOut]
