@@ -7,9 +7,19 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 
 from carbon import logic
-from carbon.models import AddMemberBody, BroadcastBody, CreateGroupBody, OwnerBody, RoleBody, UpdateGroupBody
-from shared.context import require_caller
+from carbon.models import (
+    AddMemberBody,
+    BroadcastBody,
+    CreateGroupBody,
+    DistributeBody,
+    OwnerBody,
+    RoleBody,
+    UpdateGroupBody,
+)
+from shared.context import fingerprint, idempotency_key_of, require_caller
 from shared.contracts.carbon import GroupOut, MemberOut
+from shared.contracts.changes import Idempotency
+from shared.contracts.nickel import DistributionResult
 from shared.contracts.rhenium import MessageOut
 from shared.errors import NotFound
 from shared.http import call_context, create_app, lambda_handler, written
@@ -83,6 +93,16 @@ def hand_over(group_id: str, body: OwnerBody) -> Response[GroupOut]:
 def broadcast(group_id: str, body: BroadcastBody) -> Response[MessageOut]:
     done = logic.broadcast(uuid_of(group_id, "group"), body, caller_id(), call_context(app))
     return written(202, MessageOut.of(done.result, read=False), done.write_version or "")
+
+
+@app.post("/v1/groups/<group_id>/distribute")
+def distribute(group_id: str, body: DistributeBody) -> Response[DistributionResult]:
+    event = app.current_event.raw_event
+    caller = require_caller(event)
+    key = idempotency_key_of(event, required=True) or ""
+    idem = Idempotency(caller_id=str(caller.entity_id), key=key, fingerprint=fingerprint(event))
+    done = logic.distribute(uuid_of(group_id, "group"), body, caller.entity_id, idem, call_context(app))
+    return written(201, done.result, done.write_version or "")
 
 
 handler = lambda_handler(app)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from carbon.models import AddMemberBody, BroadcastBody, CreateGroupBody, OwnerBody, RoleBody, UpdateGroupBody
+from carbon.models import (
+    AddMemberBody,
+    BroadcastBody,
+    CreateGroupBody,
+    DistributeBody,
+    OwnerBody,
+    RoleBody,
+    UpdateGroupBody,
+)
 from shared import internal
 from shared.contracts.carbon import (
     AddMember,
@@ -14,14 +22,20 @@ from shared.contracts.carbon import (
     DeleteGroup,
     GroupState,
     JoinGroup,
+    ListRecipients,
     MemberState,
+    Recipients,
     RemoveMember,
     TransferOwnership,
     UpdateGroup,
 )
+from shared.contracts.changes import Idempotency
+from shared.contracts.nickel import DistributeAsset, DistributionResult
 from shared.contracts.rhenium import MessageState, SendGroupBroadcast
+from shared.errors import OperationFailed
 
 Context = internal.CallContext
+MAX_RECIPIENTS = 10_000  # DistributeAsset's bound
 
 
 def create(body: CreateGroupBody, owner_id: UUID, context: Context) -> internal.CallResult[GroupState]:
@@ -87,3 +101,25 @@ def broadcast(
     """One message row for the whole group: members' inboxes read it (fan-out on read)."""
     command = SendGroupBroadcast(id=uuid.uuid4(), group_id=group_id, actor_id=actor_id, body=body.body)
     return internal.call("fluorine", command, MessageState, context)
+
+
+def distribute(
+    group_id: UUID, body: DistributeBody, actor_id: UUID, idempotency: Idempotency, context: Context
+) -> internal.CallResult[DistributionResult]:
+    """The caller pays ``amount_each`` to every other member: one all-or-nothing ledger transaction.
+
+    Carbon checks the role and lists the members; Nickel posts every payment in one transaction,
+    and the Idempotency-Key makes a repeat answer the first result and move nothing more.
+    """
+    listed = internal.call("fluorine", ListRecipients(group_id=group_id, actor_id=actor_id), Recipients, context)
+    recipients = listed.result.recipients
+    if len(recipients) > MAX_RECIPIENTS:
+        raise OperationFailed(f"A distribution pays at most {MAX_RECIPIENTS:,} members at once.")
+    command = DistributeAsset(
+        idempotency=idempotency,
+        from_entity=actor_id,
+        asset=body.asset,
+        amount_each=body.amount_each,
+        recipients=recipients,
+    )
+    return internal.call("fluorine", command, DistributionResult, context)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from shared.contracts.carbon import GrantableRole, GroupDescription, GroupName, Visibility
 from shared.contracts.rhenium import MessageBody
+from shared.validation import ASSET_CODE_PATTERN, Amount
 
 
 def _not_blank(value: str) -> str:
@@ -59,3 +60,10 @@ class BroadcastBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: MessageBody
+
+
+class DistributeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset: Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
+    amount_each: Amount

@@ -9,52 +9,36 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from pydantic import BaseModel, ConfigDict, Field
 
 from shared import internal
+from shared.contracts.nickel import TRANSFER_POSTED, TransferState
 from shared.contracts.rhenium import MessageState, SendSystemMessage, system_message_id
 from shared.errors import NotFound
 from shared.observability import logger
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-TRANSFER_POSTED = "TransferPosted"
 
 
-class TransferNotice(BaseModel):
-    """What a ``TransferPosted`` event tells us (Nickel's ``TransferState``; other fields ignored)."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    id: UUID
-    from_: UUID | None = Field(default=None, alias="from")
-    to: UUID | None = None
-    asset: str
-    amount: int
-    memo: str | None = None
-    kind: str = "transfer"
-
-
-def notice_text(notice: TransferNotice) -> str:
+def notice_text(notice: TransferState) -> str:
     source = f"entity {notice.from_}" if notice.from_ else f"the issuer of {notice.asset}"
     text = f"You received {notice.amount} {notice.asset} (minor units) from {source} ({notice.kind})."
     return f"{text} Memo: {notice.memo}" if notice.memo else text
 
 
-def transfer_notice(record: DynamoDBRecord) -> TransferNotice | None:
+def transfer_notice(record: DynamoDBRecord) -> TransferState | None:
     """The transfer an inserted ``TransferPosted`` change record announces, if that is what it is."""
     if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
         return None
     image = record.dynamodb.new_image
     if image.get("event_type") != TRANSFER_POSTED or not str(image.get("aggregate", "")).startswith("transfer#"):
         return None
-    return TransferNotice.model_validate(json.loads(image["payload"]))
+    return TransferState.model_validate(json.loads(image["payload"]))
 
 
-def notify(notice: TransferNotice) -> MessageState | None:
+def notify(notice: TransferState) -> MessageState | None:
     """Send the recipient their system message (once per transfer); None if there is nobody to tell."""
     if notice.to is None:
         return None

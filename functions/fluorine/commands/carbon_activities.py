@@ -1,4 +1,5 @@
-"""Carbon's group activities: a broadcast to every member (one message row, fanned out on read)."""
+"""Carbon's group activities: a broadcast to every member (one message row, fanned out on read),
+and the list of who a distribution pays (the payment itself is Nickel's ``DistributeAsset``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fluorine.bus import command_handler
 from fluorine.commands.carbon import MANAGERS, guard, lock_group
 from fluorine.commands.rhenium import insert_message
 from fluorine.uow import UnitOfWork
+from shared.contracts.carbon import ListRecipients, Recipients
 from shared.contracts.rhenium import MessageState, SendGroupBroadcast
 
 
@@ -14,3 +16,16 @@ def send_group_broadcast(cmd: SendGroupBroadcast, uow: UnitOfWork) -> MessageSta
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, MANAGERS)
     return insert_message(uow, cmd.id, cmd.actor_id, {"to_group": cmd.group_id}, cmd.body)
+
+
+@command_handler(ListRecipients)
+def list_group_recipients(cmd: ListRecipients, uow: UnitOfWork) -> Recipients:
+    """Read-only: checks the actor's role and lists the other current members, by joining time."""
+    group = lock_group(uow, cmd.group_id)
+    guard(uow, group, cmd.actor_id, MANAGERS)
+    rows = uow.execute(
+        "SELECT entity_id FROM group_members WHERE group_id = %s AND left_at IS NULL AND entity_id <> %s"
+        " ORDER BY joined_at",
+        (group.id, cmd.actor_id),
+    ).fetchall()
+    return Recipients(recipients=[row[0] for row in rows])

@@ -15,7 +15,7 @@ from shared.errors import PROBLEM_CONTENT_TYPE
 TITLE = "Elements API"
 VERSION = "1.0.0"
 # Every element's resolver, as ``module:attribute``.
-ELEMENT_APPS = ("oxygen.app:app", "francium.app:app", "carbon.app:app", "rhenium.app:app")
+ELEMENT_APPS = ("oxygen.app:app", "francium.app:app", "carbon.app:app", "rhenium.app:app", "nickel.app:app")
 PUBLIC_ROUTES = frozenset(
     {
         ("get", "/v1/health"),
@@ -29,6 +29,7 @@ PUBLIC_ROUTES = frozenset(
 # Errors a route can answer beyond the ones every route can (400, 404, 500, and 401 unless public).
 ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/v1/entities"): frozenset({"409"}),
+    ("post", "/v1/graphql"): frozenset({"503"}),  # X-Min-Version not reached; field errors come in the body
     ("post", "/v1/groups/{group_id}/join"): frozenset({"403", "409"}),
     ("post", "/v1/groups/{group_id}/members"): frozenset({"403", "409"}),
     ("patch", "/v1/groups/{group_id}"): frozenset({"403"}),
@@ -38,6 +39,11 @@ ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("delete", "/v1/groups/{group_id}/members/{entity_id}"): frozenset({"403", "422"}),
     ("post", "/v1/groups/{group_id}/owner"): frozenset({"403"}),
     ("post", "/v1/groups/{group_id}/broadcast"): frozenset({"403"}),
+    ("post", "/v1/groups/{group_id}/distribute"): frozenset({"403", "409", "422"}),
+    ("post", "/v1/assets"): frozenset({"403", "409"}),
+    ("post", "/v1/assets/{code}/issue"): frozenset({"403", "409", "422"}),
+    ("post", "/v1/assets/{code}/redeem"): frozenset({"409", "422"}),
+    ("post", "/v1/transfers"): frozenset({"409", "422"}),
     ("post", "/v1/messages"): frozenset({"409"}),
     ("post", "/v1/broadcasts"): frozenset({"403"}),
     ("post", "/v1/auth/token"): frozenset({"401", "429"}),

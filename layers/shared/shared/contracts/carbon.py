@@ -116,6 +116,18 @@ class TransferOwnership(BaseModel):
     entity_id: UUID
 
 
+class ListRecipients(BaseModel):
+    """Who a distribution pays: the group's current members but the actor (an owner or admin)."""
+
+    command: Literal["list_group_recipients"] = "list_group_recipients"
+    group_id: UUID
+    actor_id: UUID
+
+
+class Recipients(BaseModel):
+    recipients: list[UUID]
+
+
 class GroupOut(BaseModel):
     id: UUID
     name: str
