@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requi
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)/functions:$(CURDIR)
 PORT ?= 3000
 
-.PHONY: install run test test-unit test-integration test-e2e lint format typecheck validate build bench keys clean
+.PHONY: install run test test-unit test-integration test-e2e lint format typecheck validate build bench keys clean schemas
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+schemas: install  ## regenerate schema/graphql/schema.graphql from the GraphQL code
+	$(PY) -m francium.graphql.export
 
 validate: install  ## offline checks of the infrastructure
 	$(VENV)/bin/cfn-lint template.yaml

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from francium.freshness import wait_for
 from francium.routes import routers
+from francium.routes.graphql import PATH as GRAPHQL_PATH
 from shared.context import min_version_of
 from shared.http import create_app, lambda_handler
 
@@ -20,7 +21,7 @@ app = create_app()
 
 def read_your_writes(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
     token = min_version_of(app_.current_event.raw_event)
-    if token:
+    if token and app_.current_event.path != GRAPHQL_PATH:  # GraphQL waits itself, answering in its own shape
         wait_for(token)
     return next_middleware(app_)
 

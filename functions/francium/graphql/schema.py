@@ -1,0 +1,106 @@
+"""The GraphQL schema: the Query root and the guards every query passes before it runs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from francium.graphql.connections import Connection, checked_cursor, connection, page_size
+from francium.graphql.context import RequestContext
+from francium.graphql.paging import message_cursor
+from francium.graphql.types import Entity, Group, Message, Profile
+from francium.views import entities, groups, messages
+from shared.contracts.rhenium import MessageState
+from shared.errors import NotFound
+from shared.validation import HANDLE_PATTERN
+
+MAX_DEPTH = 8
+MAX_ALIASES = 20
+MAX_TOKENS = 2000
+MY_GROUPS_MAX = 100
+HANDLE_PATTERN_RE = re.compile(HANDLE_PATTERN)
+Info = strawberry.Info[RequestContext, None]
+IdArgument = Annotated[strawberry.ID, strawberry.argument(name="id")]
+
+
+def _uuid_or_none(raw: str) -> UUID | None:
+    try:
+        return UUID(str(raw))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller's own entity.")
+    def me(self, info: Info) -> Entity | None:
+        found = entities.active_entity(info.context.caller.entity_id)
+        if found is None:
+            raise NotFound("The entity does not exist.")
+        return Entity.of(found)
+
+    @strawberry.field(description="An active entity's public profile; not_found if unknown or deactivated.")
+    def entity(self, info: Info, id_: IdArgument) -> Profile | None:
+        entity_id = _uuid_or_none(id_)
+        found = info.context.entities.active(entity_id) if entity_id else None
+        if found is None:
+            raise NotFound("The entity does not exist.")
+        return Profile.of(found)
+
+    @strawberry.field(description="The active entity with this handle, or null.")
+    def entity_by_handle(self, handle: str) -> Profile | None:
+        if not HANDLE_PATTERN_RE.fullmatch(handle):
+            return None
+        found = entities.entity_by_handle(handle)
+        return Profile.of(found) if found else None
+
+    @strawberry.field(description="A group; not_found if it is gone or private to the caller.")
+    def group(self, info: Info, id_: IdArgument) -> Group | None:
+        group_id = _uuid_or_none(id_)
+        if group_id is None:
+            raise NotFound("The group does not exist.")
+        found, mine = groups.visible_group(group_id, info.context.caller.entity_id)
+        return Group.of(found, mine)
+
+    @strawberry.field(description="The caller's groups by joining time (at most `first`, up to 100).")
+    def my_groups(self, info: Info, first: int | None = MY_GROUPS_MAX) -> list[Group]:
+        page, _ = groups.my_groups_page(info.context.caller.entity_id, page_size(first), None)
+        return [Group.of(group, mine) for group, mine in page]
+
+    @strawberry.field(description="The caller's inbox, newest first; `unread: true` for unread messages only.")
+    def inbox(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")] = None,
+        after: str | None = None,
+        unread: bool | None = None,
+    ) -> Connection[Message]:
+        from francium.routes.messages import position
+
+        page, before = messages.inbox_page(
+            info.context.caller.entity_id, page_size(first), position(checked_cursor(after)), bool(unread)
+        )
+        next_cursor = message_cursor(page[-1][0]) if before and page else None
+        return connection(page, next_cursor, _message_edge_cursor, _message_node)
+
+
+def _message_edge_cursor(pair: tuple[MessageState, bool]) -> str:
+    return message_cursor(pair[0])
+
+
+def _message_node(pair: tuple[MessageState, bool]) -> Message:
+    return Message.of(*pair)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ],
+)
