@@ -1,0 +1,109 @@
+"""Nickel's commands: create an asset; issue, transfer, redeem and distribute it on the ledger.
+
+Each command is one transaction built from ``nickel_ledger``'s steps; a refusal (404, 422) rolls
+everything back, so a transfer or a whole distribution is posted entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fluorine.bus import command_handler
+from fluorine.commands import nickel_ledger as ledger
+from fluorine.commands.nickel_ledger import ISSUER, Posting
+from fluorine.uow import UnitOfWork
+from shared.contracts.nickel import (
+    AssetState,
+    CreateAsset,
+    DistributeAsset,
+    DistributionResult,
+    IssueAsset,
+    PostTransfer,
+    RedeemAsset,
+    TransferState,
+    asset_aggregate,
+)
+from shared.errors import Conflict, NotFound, OperationFailed
+from shared.validation import MAX_AMOUNT
+
+
+@command_handler(CreateAsset)
+def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
+    row = uow.execute(
+        "INSERT INTO assets (code, name, scale) VALUES (%s, %s, %s) ON CONFLICT (code) DO NOTHING"
+        " RETURNING code, name, scale, created_at, version",
+        (cmd.code, cmd.name, cmd.scale),
+    ).fetchone()
+    if row is None:
+        raise Conflict("An asset with this code already exists.")
+    uow.execute("INSERT INTO ledger_accounts (asset, owner_id) VALUES (%s, NULL)", (cmd.code,))
+    state = AssetState(**dict(zip(("code", "name", "scale", "created_at", "version"), row, strict=True)))
+    uow.emit(asset_aggregate(state.code), state.version, "AssetCreated", state)
+    return state
+
+
+@command_handler(IssueAsset)
+def issue_asset(cmd: IssueAsset, uow: UnitOfWork) -> TransferState:
+    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_active(uow, cmd.to)
+    ledger.ensure_accounts(uow, cmd.asset, [cmd.to])
+    accounts = ledger.lock_accounts(uow, cmd.asset, [ISSUER, cmd.to])
+    ledger.require_supply_room(accounts[ISSUER], cmd.amount)
+    posting = Posting(id=cmd.id, source=ISSUER, target=cmd.to, amount=cmd.amount, kind="issue")
+    return _post_one(uow, cmd.asset, scale, accounts, posting)
+
+
+@command_handler(RedeemAsset)
+def redeem_asset(cmd: RedeemAsset, uow: UnitOfWork) -> TransferState:
+    scale = ledger.asset_scale(uow, cmd.asset)
+    accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, ISSUER])
+    ledger.require_funds(accounts.get(cmd.from_entity), cmd.amount)
+    posting = Posting(id=cmd.id, source=cmd.from_entity, target=ISSUER, amount=cmd.amount, kind="redeem")
+    return _post_one(uow, cmd.asset, scale, accounts, posting)
+
+
+@command_handler(PostTransfer)
+def post_transfer(cmd: PostTransfer, uow: UnitOfWork) -> TransferState:
+    if cmd.to == cmd.from_entity:
+        raise OperationFailed("A transfer to oneself is not allowed.")
+    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_active(uow, cmd.to)
+    ledger.ensure_accounts(uow, cmd.asset, [cmd.to])
+    accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, cmd.to])
+    ledger.require_funds(accounts.get(cmd.from_entity), cmd.amount)
+    posting = Posting(
+        id=cmd.id, source=cmd.from_entity, target=cmd.to, amount=cmd.amount, kind="transfer", memo=cmd.memo
+    )
+    return _post_one(uow, cmd.asset, scale, accounts, posting)
+
+
+def _post_one(uow: UnitOfWork, asset: str, scale: int, accounts: ledger.Accounts, posting: Posting) -> TransferState:
+    (posted,) = ledger.post(uow, asset, accounts, [posting])
+    ledger.emit_balances(uow, asset, scale, accounts)
+    return posted
+
+
+@command_handler(DistributeAsset)
+def distribute_asset(cmd: DistributeAsset, uow: UnitOfWork) -> DistributionResult:
+    """Pay ``amount_each`` to every (active) recipient but the payer, in one all-or-nothing posting."""
+    scale = ledger.asset_scale(uow, cmd.asset)
+    wanted = sorted({r for r in cmd.recipients if r != cmd.from_entity})
+    known = ledger.active_entities(uow, wanted)
+    if len(known) != len(wanted):
+        raise NotFound("A recipient does not exist.")
+    payees = [r for r in wanted if known[r]]
+    total = cmd.amount_each * len(payees)
+    if total > MAX_AMOUNT:
+        raise OperationFailed("The distribution's total exceeds the maximum amount.")
+    if not payees:
+        return DistributionResult(transfers=0, total=0)
+    ledger.ensure_accounts(uow, cmd.asset, payees)
+    accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, *payees])
+    ledger.require_funds(accounts.get(cmd.from_entity), total)
+    postings = [
+        Posting(id=uuid.uuid4(), source=cmd.from_entity, target=p, amount=cmd.amount_each, kind="distribution")
+        for p in payees
+    ]
+    ledger.post(uow, cmd.asset, accounts, postings)
+    ledger.emit_balances(uow, cmd.asset, scale, accounts)
+    return DistributionResult(transfers=len(postings), total=total)

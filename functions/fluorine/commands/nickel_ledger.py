@@ -1,0 +1,153 @@
+"""Nickel's double-entry ledger: the postings every Nickel command is made of (no handlers here).
+
+A command (1) checks the asset and the parties, (2) makes sure the receiving accounts exist
+(inserted in a fixed order), (3) locks every account it touches with ``FOR UPDATE`` ordered by
+account id — one global order, so concurrent postings on the same hot accounts wait for each
+other instead of deadlocking — (4) checks balances on the locked rows and (5) inserts the journal
+rows; the journal's trigger moves the balances (see schema/migrations/0004_nickel.sql).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from fluorine.uow import UnitOfWork
+from shared.contracts.nickel import (
+    TRANSFER_POSTED,
+    BalanceState,
+    TransferKind,
+    TransferState,
+    transfer_aggregate,
+    wallet_aggregate,
+)
+from shared.errors import NotFound, OperationFailed
+from shared.validation import MAX_AMOUNT
+
+ISSUER = None  # the owner of an asset's issuer account
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    owner_id: UUID | None
+    balance: int
+    version: int
+
+
+Accounts = dict[UUID | None, Account]
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal row to write: ``amount`` from ``source`` to ``target`` (None: the issuer side)."""
+
+    id: UUID
+    source: UUID | None
+    target: UUID | None
+    amount: int
+    kind: TransferKind
+    memo: str | None = None
+
+
+def asset_scale(uow: UnitOfWork, code: str) -> int:
+    """The asset's scale; 404 if there is no such asset."""
+    row = uow.execute("SELECT scale FROM assets WHERE code = %s", (code,)).fetchone()
+    if row is None:
+        raise NotFound("The asset does not exist.")
+    return int(row[0])
+
+
+def active_entities(uow: UnitOfWork, ids: Iterable[UUID]) -> dict[UUID, bool]:
+    """For each id that names an entity: whether it is active (unknown ids are left out)."""
+    rows = uow.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    return {row[0]: bool(row[1]) for row in rows}
+
+
+def require_active(uow: UnitOfWork, entity_id: UUID) -> None:
+    if not active_entities(uow, [entity_id]).get(entity_id):
+        raise NotFound("The recipient does not exist.")
+
+
+def ensure_accounts(uow: UnitOfWork, asset: str, owners: Sequence[UUID]) -> None:
+    """Open the holders' accounts that do not exist yet (in owner order, so inserts never cross)."""
+    uow.execute(
+        "INSERT INTO ledger_accounts (asset, owner_id) SELECT %s, o FROM unnest(%s::uuid[]) AS o ORDER BY o"
+        " ON CONFLICT (asset, owner_id) WHERE owner_id IS NOT NULL DO NOTHING",
+        (asset, sorted(set(owners))),
+    )
+
+
+def lock_accounts(uow: UnitOfWork, asset: str, owners: Iterable[UUID | None]) -> Accounts:
+    """The existing accounts of these owners (None: issuer side), locked in account-id order."""
+    wanted = set(owners)
+    holders = [o for o in wanted if o is not None]
+    rows = uow.execute(
+        "SELECT id, owner_id, balance, version FROM ledger_accounts"
+        " WHERE asset = %s AND (owner_id = ANY(%s) OR (%s AND owner_id IS NULL)) ORDER BY id FOR UPDATE",
+        (asset, holders, ISSUER in wanted),
+    ).fetchall()
+    return {row[1]: Account(*row) for row in rows}
+
+
+def require_funds(account: Account | None, amount: int) -> None:
+    if account is None or account.balance < amount:
+        raise OperationFailed("The balance is not enough for this amount.")
+
+
+def require_supply_room(issuer: Account, amount: int) -> None:
+    """Refuse an issue that would take the asset's outstanding supply past the amount bound."""
+    if -issuer.balance > MAX_AMOUNT - amount:
+        raise OperationFailed("Issuing this amount would exceed the asset's maximum total supply.")
+
+
+def post(
+    uow: UnitOfWork, asset: str, accounts: dict[UUID | None, Account], postings: list[Posting]
+) -> list[TransferState]:
+    """Write the journal rows (moving the balances) and their events; the posted transfers."""
+    rows = uow.execute(
+        "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, memo, kind)"
+        " SELECT t.id, %s, t.debit, t.credit, t.src, t.dst, t.amount, t.memo, t.kind FROM unnest("
+        "%s::uuid[], %s::bigint[], %s::bigint[], %s::uuid[], %s::uuid[], %s::bigint[], %s::text[], %s::text[])"
+        " AS t(id, debit, credit, src, dst, amount, memo, kind) RETURNING id, created_at",
+        (
+            asset,
+            [p.id for p in postings],
+            [accounts[p.source].id for p in postings],
+            [accounts[p.target].id for p in postings],
+            [p.source for p in postings],
+            [p.target for p in postings],
+            [p.amount for p in postings],
+            [p.memo for p in postings],
+            [p.kind for p in postings],
+        ),
+    ).fetchall()
+    created = dict(rows)
+    posted = [
+        TransferState(
+            id=p.id,
+            from_=p.source,
+            to=p.target,
+            asset=asset,
+            amount=p.amount,
+            memo=p.memo,
+            kind=p.kind,
+            created_at=created[p.id],
+        )
+        for p in postings
+    ]
+    for state in posted:
+        uow.emit(transfer_aggregate(state.id), state.version, TRANSFER_POSTED, state)
+    return posted
+
+
+def emit_balances(uow: UnitOfWork, asset: str, scale: int, accounts: Accounts) -> None:
+    """One ``BalanceChanged`` per holder account touched, carrying its balance after the postings."""
+    ids = [a.id for owner, a in accounts.items() if owner is not None]
+    rows = uow.execute(
+        "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id", (ids,)
+    ).fetchall()
+    for owner, balance, version in rows:
+        state = BalanceState(entity_id=owner, asset=asset, amount=balance, scale=scale, version=version)
+        uow.emit(wallet_aggregate(owner, asset), version, "BalanceChanged", state)

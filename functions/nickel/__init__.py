@@ -1,0 +1,1 @@
+"""Nickel: assets and wallets — issue, transfer and redeem on a double-entry ledger."""
