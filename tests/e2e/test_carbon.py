@@ -53,3 +53,34 @@ def test_an_admin_broadcast_reaches_a_members_inbox_and_the_owner_cannot_leave(c
     leaving = client.delete(f"{path}/members/{owner_id}", headers=owner)
     assert (leaving.status_code, leaving.json()["code"]) == (422, "operation_failed")
     assert client.delete(f"{path}/members/{member_id}", headers=member).status_code == 204
+
+
+def test_a_distribution_pays_every_other_member_once_per_key(client: httpx.Client) -> None:
+    login = client.post("/v1/auth/token", json={"login": "root_admin", "password": "root-admin-password"})
+    admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    owner_id, owner = entity(client)
+    _, first = entity(client)
+    _, second = entity(client)
+    code = f"C{uuid.uuid4().hex[:8].upper()}"
+    assert (
+        client.post("/v1/assets", json={"code": code, "name": "Points", "scale": 0}, headers=admin).status_code == 201
+    )
+    issued = client.post(f"/v1/assets/{code}/issue", json={"to": owner_id, "amount": 100}, headers=admin)
+    assert issued.status_code == 201, issued.text
+    group = client.post("/v1/groups", json={"name": "Team"}, headers=owner).json()
+    for member in (first, second):
+        assert client.post(f"/v1/groups/{group['id']}/join", headers=member).status_code == 201
+    body = {"asset": code, "amount_each": 30}
+    headers = {**owner, "Idempotency-Key": "dist-1", "X-Min-Version": issued.headers["X-Write-Version"]}
+    paid = client.post(f"/v1/groups/{group['id']}/distribute", json=body, headers=headers)
+    assert (paid.status_code, paid.json()) == (201, {"transfers": 2, "total": 60})
+    again = client.post(f"/v1/groups/{group['id']}/distribute", json=body, headers=headers)
+    assert (again.status_code, again.json()) == (201, {"transfers": 2, "total": 60})
+    too_much = client.post(
+        f"/v1/groups/{group['id']}/distribute",
+        json={**body, "amount_each": 30},
+        headers={**owner, "Idempotency-Key": "dist-2"},
+    )
+    assert (too_much.status_code, too_much.json()["code"]) == (422, "operation_failed")  # 40 left, 60 needed
+    wallet = client.get("/v1/wallets/me", headers={**owner, "X-Min-Version": paid.headers["X-Write-Version"]}).json()
+    assert [b["amount"] for b in wallet["balances"] if b["asset"] == code] == [40]

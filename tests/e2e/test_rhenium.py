@@ -57,3 +57,37 @@ def test_a_message_to_nobody_is_404_and_only_admins_broadcast(client: httpx.Clie
     assert sent.json()["to"] == {"all": True}
     inbox = client.get("/v1/messages/inbox", headers={**alice, "X-Min-Version": sent.headers["X-Write-Version"]})
     assert sent.json()["id"] in [m["id"] for m in inbox.json()["items"]]
+
+
+def wait_for_inbox(client: httpx.Client, headers: dict[str, str], count: int) -> list[dict]:
+    """The inbox once it holds ``count`` messages (system messages arrive through the change feed)."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while True:
+        items = client.get("/v1/messages/inbox", headers=headers).json()["items"]
+        if len(items) >= count or time.monotonic() > deadline:
+            return items  # type: ignore[no-any-return]
+        time.sleep(0.2)
+
+
+def test_the_recipient_of_a_transfer_gets_one_system_message(client: httpx.Client) -> None:
+    admin = admin_headers(client)
+    alice_id, alice = entity(client)
+    bob_id, bob = entity(client)
+    code = f"R{uuid.uuid4().hex[:8].upper()}"
+    assert (
+        client.post("/v1/assets", json={"code": code, "name": "Tokens", "scale": 0}, headers=admin).status_code == 201
+    )
+    issued = client.post(f"/v1/assets/{code}/issue", json={"to": alice_id, "amount": 50}, headers=admin)
+    assert issued.status_code == 201, issued.text
+    paid = client.post(
+        "/v1/transfers",
+        json={"to": bob_id, "asset": code, "amount": 20, "memo": "lunch"},
+        headers={**alice, "Idempotency-Key": "t-1", "X-Min-Version": issued.headers["X-Write-Version"]},
+    )
+    assert paid.status_code == 201, paid.text
+    inbox = wait_for_inbox(client, bob, 1)
+    assert [(m["from"], m["to"]) for m in inbox] == [(None, {"entity_id": bob_id})]
+    assert "lunch" in inbox[0]["body"]
+    assert len(wait_for_inbox(client, alice, 1)) == 1  # alice was told of the issue
