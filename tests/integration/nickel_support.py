@@ -33,7 +33,13 @@ def issue(stack: StreamDriver, admin: Caller, to: Caller, amount: int, code: str
 
 
 def pay(
-    stack: StreamDriver, sender: Caller, to: Caller | str, amount: Any, code: str = "USD", key: str | None = None, **extra: Any
+    stack: StreamDriver,
+    sender: Caller,
+    to: Caller | str,
+    amount: Any,
+    code: str = "USD",
+    key: str | None = None,
+    **extra: Any,
 ) -> Answer:
     target = to if isinstance(to, str) else str(to.entity_id)
     headers = {"Idempotency-Key": key or str(uuid.uuid4())}
@@ -49,7 +55,7 @@ def ledger_balances(url: str, code: str = "USD") -> dict[Any, int]:
     """Every account's balance of the asset, by owner (None: the issuer side)."""
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT owner_id, balance FROM ledger_accounts WHERE asset = %s", (code,)).fetchall()
-    return {owner: balance for owner, balance in rows}
+    return dict(rows)
 
 
 def assert_ledger_consistent(url: str) -> None:
