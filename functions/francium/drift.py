@@ -1,0 +1,109 @@
+"""Drift between the read cache and the truth (the latest committed event of each aggregate).
+
+Every event carries its aggregate's full state, so what the cache should hold for an aggregate is
+exactly what its projection makes of its latest event. Each expected item is compared with the
+cache item at its key:
+
+- ``missing``: no item; ``stale``: an older version; ``newer``: a version the write side never
+  committed (extra, newer than the truth); ``mismatch``: the same version but other data, a
+  tombstone where there should be data (or the reverse), or other index keys.
+- ``orphan`` (full verification only): a cache item no aggregate's latest event accounts for.
+
+On a live system an event committed during a run shows up as stale (or, rarely, newer): re-run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from francium import cache, projector
+from francium.cache import CacheItem
+from shared.aws import dynamodb
+from shared.contracts.changes import ChangeRecord
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Drift:
+    kind: str  # missing | stale | newer | mismatch | orphan
+    pk: str
+    sk: str
+    expected_version: int | None
+    cached_version: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def expected_items(record: ChangeRecord) -> list[CacheItem]:
+    """What the projection writes for ``record`` (nothing for a type no projection knows)."""
+    from francium.views import load_all
+
+    load_all()
+    project = projector.PROJECTIONS.get(record.aggregate_type)
+    return project(record) if project else []
+
+
+def raw_items(keys: list[Key]) -> dict[Key, dict[str, Any]]:
+    """The cache items at ``keys`` as stored (versions, tombstones and index keys included)."""
+    found: dict[Key, dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 100):
+        chunk = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]]
+        request: dict[str, Any] = {cache.table(): {"Keys": chunk, "ConsistentRead": True}}
+        while request:
+            answer = dynamodb().batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(cache.table(), []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+            request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def _same(expected: CacheItem, stored: dict[str, Any]) -> bool:
+    if expected.data is None:
+        return "deleted" in stored
+    if "deleted" in stored or "data" not in stored:
+        return False
+    normalized = json.loads(json.dumps(expected.data, separators=(",", ":")))
+    indexes = {name: value["S"] for name, value in stored.items() if name.startswith("gsi")}
+    return json.loads(stored["data"]["S"]) == normalized and indexes == expected.indexes
+
+
+def compare(expected: CacheItem, stored: dict[str, Any] | None) -> Drift | None:
+    cached = int(stored["ver"]["N"]) if stored else None
+    kind = None
+    if stored is None:
+        kind = "missing"
+    elif cached is not None and cached < expected.ver:
+        kind = "stale"
+    elif cached is not None and cached > expected.ver:
+        kind = "newer"
+    elif not _same(expected, stored):
+        kind = "mismatch"
+    return Drift(kind, expected.pk, expected.sk, expected.ver, cached) if kind else None
+
+
+def drifts(records: Iterable[ChangeRecord]) -> Iterator[tuple[ChangeRecord, Drift]]:
+    """Each drifted expected item of ``records`` (read in batches of the cache)."""
+    expected = [(record, item) for record in records for item in expected_items(record)]
+    stored = raw_items([(item.pk, item.sk) for _, item in expected])
+    for record, item in expected:
+        found = compare(item, stored.get((item.pk, item.sk)))
+        if found is not None:
+            yield record, found
+
+
+def cache_keys() -> Iterator[tuple[Key, int]]:
+    """Every key of the cache with its version (a full scan: maintenance only)."""
+    request: dict[str, Any] = {"TableName": cache.table(), "ProjectionExpression": "pk, sk, ver"}
+    while True:
+        answer = dynamodb().scan(**request)
+        for item in answer.get("Items", []):
+            yield (item["pk"]["S"], item["sk"]["S"]), int(item["ver"]["N"])
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
