@@ -83,6 +83,8 @@ def test_only_the_owner_changes_roles(stack: StreamDriver) -> None:
     path = f"/v1/groups/{group['id']}/members"
     promoted = carbon(stack, "PATCH", f"{path}/{member.entity_id}", owner, body={"role": "admin"})
     assert (promoted.status, promoted.body["role"]) == (200, "admin")
+    same = carbon(stack, "PATCH", f"{path}/{member.entity_id}", owner, body={"role": "admin"})
+    assert (same.status, same.header("X-Write-Version")) == (200, promoted.header("X-Write-Version"))
     assert carbon(stack, "PATCH", f"{path}/{member.entity_id}", admin, body={"role": "member"}).status == 403
     assert carbon(stack, "PATCH", f"{path}/{outsider.entity_id}", owner, body={"role": "admin"}).status == 404
     own = carbon(stack, "PATCH", f"{path}/{owner.entity_id}", owner, body={"role": "member"})
@@ -120,6 +122,9 @@ def test_handing_ownership_over_makes_the_old_owner_an_admin_who_may_then_leave(
     gid = group["id"]
     add(stack, gid, owner, heir)
     assert carbon(stack, "POST", f"/v1/groups/{gid}/owner", heir, body={"entity_id": str(heir.entity_id)}).status == 403
+    to_self = carbon(stack, "POST", f"/v1/groups/{gid}/owner", owner, body={"entity_id": str(owner.entity_id)})
+    assert (to_self.status, to_self.body["owner_id"]) == (200, str(owner.entity_id))
+    assert to_self.header("X-Write-Version")
     not_member = carbon(stack, "POST", f"/v1/groups/{gid}/owner", owner, body={"entity_id": str(outsider.entity_id)})
     assert not_member.status == 404
     moved = carbon(stack, "POST", f"/v1/groups/{gid}/owner", owner, body={"entity_id": str(heir.entity_id)})

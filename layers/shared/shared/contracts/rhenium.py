@@ -127,7 +127,8 @@ class MessageOut(BaseModel):
             to = ToGroup(group_id=state.to_group)
         else:
             to = ToAll()
-        return cls(id=state.id, from_=state.sender_id, to=to, body=state.body, sent_at=state.sent_at, read=read)
+        fields = {"id": state.id, "from": state.sender_id, "to": to, "body": state.body, "sent_at": state.sent_at}
+        return cls.model_validate({**fields, "read": read})
 
 
 class MessageList(BaseModel):
