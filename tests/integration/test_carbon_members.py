@@ -133,3 +133,43 @@ def test_handing_ownership_over_makes_the_old_owner_an_admin_who_may_then_leave(
     assert roles == {str(owner.entity_id): "admin", str(heir.entity_id): "owner"}
     assert carbon(stack, "DELETE", f"/v1/groups/{gid}/members/{owner.entity_id}", owner).status == 204
     assert read(f"/v1/groups/{gid}", heir).body["member_count"] == 1
+
+
+def test_concurrent_joins_are_serialized_per_group_and_the_count_stays_exact(
+    stack: StreamDriver, postgres: str
+) -> None:
+    import threading
+
+    import psycopg
+
+    from fluorine import bus, db
+    from shared.contracts.carbon import JoinGroup
+    from shared.errors import AppError
+
+    owner = person(stack)
+    joiners = [person(stack) for _ in range(6)]
+    group = new_group(stack, owner)
+    outcomes: list[str] = []
+
+    def join(who_id: str) -> None:
+        command = JoinGroup(group_id=group["id"], entity_id=who_id).model_dump(mode="json")
+        try:
+            bus.execute(command)
+            outcomes.append("joined")
+        except AppError as error:
+            outcomes.append(error.code)
+        finally:
+            db.close()
+
+    # When every joiner joins at once, and one of them twice
+    threads = [threading.Thread(target=join, args=(str(j.entity_id),)) for j in [*joiners, joiners[0]]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then each joined once, the duplicate was a conflict, and the count matches the rows
+    assert sorted(outcomes) == ["conflict"] + ["joined"] * 6
+    with psycopg.connect(postgres) as conn:
+        count = conn.execute("SELECT member_count FROM groups WHERE id = %s", (group["id"],)).fetchone()
+        rows = conn.execute("SELECT count(*) FROM group_members WHERE group_id = %s", (group["id"],)).fetchone()
+    assert count == rows == (7,)
