@@ -13,6 +13,7 @@ from shared.aws import dynamodb
 from shared.contracts.maintenance import LatestEvents, LatestEventsPage
 from shared.errors import InvalidRequest
 from shared.internal import call
+from tests.integration.nickel_support import issue, new_asset, pay
 from tests.integration.social_support import add, carbon, deactivate, new_group, person, read, rhenium
 from tests.support.events import FakeContext
 from tests.support.streams import StreamDriver
@@ -104,6 +105,9 @@ def test_a_realistic_flow_through_the_real_handlers_leaves_zero_drift(stack: Str
     assert rhenium(stack, "POST", f"/v1/messages/{sent.body['id']}/read", owner).status == 204
     doomed = new_group(stack, member, name="Short lived")
     assert carbon(stack, "DELETE", f"/v1/groups/{doomed['id']}", member).status == 204
+    new_asset(stack, person(stack, frozenset({"admin"})), "USD")
+    assert issue(stack, person(stack, frozenset({"admin"})), owner, 500).status == 201
+    assert pay(stack, owner, member, 120, memo="rent").status == 201
     deactivate(stack, gone)
 
     # When the read cache is verified against the truth
@@ -111,7 +115,7 @@ def test_a_realistic_flow_through_the_real_handlers_leaves_zero_drift(stack: Str
 
     # Then there is no drift at all
     assert (found["count"], found["drift"]) == (0, [])
-    assert found["aggregates_checked"] >= 12
+    assert found["aggregates_checked"] >= 16  # entities, group, members, messages, read, asset, wallets, transfers
 
 
 def test_the_lambda_handler_and_the_command_line_run_verify_and_rebuild(

@@ -32,6 +32,12 @@ def test_sdl_has_the_contract_queries_in_camel_case_with_relay_connections() -> 
         "hasNextPage: Boolean!",
         "endCursor: String",
         "displayName: String!",
+        "assets(",
+        "asset(code: String!): Asset",
+        "wallet: Wallet!",
+        "balances: [Balance!]!",
+        "transfers(",
+        "amount: Amount!",
     ):
         assert needle in text, needle
     assert "display_name" not in text

@@ -8,12 +8,14 @@ from uuid import UUID
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
 from francium.graphql.connections import Connection, checked_cursor, connection, page_size
 from francium.graphql.context import RequestContext
 from francium.graphql.paging import message_cursor
 from francium.graphql.types import Entity, Group, Message, Profile
-from francium.views import entities, groups, messages
+from francium.graphql.wallet import AMOUNT_SCALAR, ASSET_CODE, Amount, Asset, Wallet
+from francium.views import entities, groups, messages, nickel
 from shared.contracts.rhenium import MessageState
 from shared.errors import NotFound
 from shared.validation import HANDLE_PATTERN
@@ -21,7 +23,7 @@ from shared.validation import HANDLE_PATTERN
 MAX_DEPTH = 8
 MAX_ALIASES = 20
 MAX_TOKENS = 2000
-MY_GROUPS_MAX = 100
+LIST_MAX = 100
 HANDLE_PATTERN_RE = re.compile(HANDLE_PATTERN)
 Info = strawberry.Info[RequestContext, None]
 IdArgument = Annotated[strawberry.ID, strawberry.argument(name="id")]
@@ -58,6 +60,22 @@ class Query:
         found = entities.entity_by_handle(handle)
         return Profile.of(found) if found else None
 
+    @strawberry.field(description="Assets by code (at most `first`, up to 100).")
+    def assets(self, first: int | None = LIST_MAX) -> list[Asset]:
+        page, _ = nickel.assets_page(page_size(first), None)
+        return [Asset.of(a) for a in page]
+
+    @strawberry.field(description="An asset by code; not_found if there is none.")
+    def asset(self, code: str) -> Asset | None:
+        found = nickel.asset(code) if ASSET_CODE.fullmatch(code) else None
+        if found is None:
+            raise NotFound("The asset does not exist.")
+        return Asset.of(found)
+
+    @strawberry.field(description="The caller's wallet: balances and transfer history.")
+    def wallet(self, info: Info) -> Wallet:
+        return Wallet(entity_id=strawberry.ID(str(info.context.caller.entity_id)))
+
     @strawberry.field(description="A group; not_found if it is gone or private to the caller.")
     def group(self, info: Info, id_: IdArgument) -> Group | None:
         group_id = _uuid_or_none(id_)
@@ -67,7 +85,7 @@ class Query:
         return Group.of(found, mine)
 
     @strawberry.field(description="The caller's groups by joining time (at most `first`, up to 100).")
-    def my_groups(self, info: Info, first: int | None = MY_GROUPS_MAX) -> list[Group]:
+    def my_groups(self, info: Info, first: int | None = LIST_MAX) -> list[Group]:
         page, _ = groups.my_groups_page(info.context.caller.entity_id, page_size(first), None)
         return [Group.of(group, mine) for group, mine in page]
 
@@ -98,6 +116,7 @@ def _message_node(pair: tuple[MessageState, bool]) -> Message:
 
 schema = strawberry.Schema(
     query=Query,
+    config=StrawberryConfig(scalar_map={Amount: AMOUNT_SCALAR}),
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
