@@ -1,0 +1,158 @@
+"""Nickel's ledger throughput: transfers per second at 1, 8 and 32 concurrent clients.
+
+Each client is a thread with its own PostgreSQL connection posting 1-unit transfers for a fixed
+time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
+idempotency key: parse, claim the key, lock, post, emit, remember; publishing to the change feed
+is skipped); the baseline ``raw SQL`` issues the same statements directly with psycopg, so the
+ratio is what the bus and pydantic cost over the database's own floor. ``hot`` posts among 3
+accounts (every transfer waits for the row locks of the ones before it); ``spread`` among 64.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
+
+from bench.harness import BenchEnv, Figure
+
+SECONDS = 2.5
+CLIENTS = (1, 8, 32)
+ASSET = "BENCH"
+FUNDS = 10**12
+Pair = tuple[uuid.UUID, uuid.UUID]
+
+
+def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
+    from fluorine import bus
+    from shared.contracts.nickel import CreateAsset, IssueAsset
+    from tests.support.factories import register_entity
+
+    bus.execute(CreateAsset(code=ASSET, name="Bench coin", scale=2).model_dump(mode="json"))
+    groups = {name: [register_entity()[0].id for _ in range(n)] for name, n in sizes.items()}
+    for holder in (h for members in groups.values() for h in members):
+        bus.execute(IssueAsset(id=uuid.uuid4(), asset=ASSET, to=holder, amount=FUNDS).model_dump(mode="json"))
+    return groups
+
+
+def _via_bus(url: str) -> Callable[[Pair], None]:
+    from fluorine import bus
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel import PostTransfer
+
+    conn = psycopg.connect(url)
+
+    def post(pair: Pair) -> None:
+        idem = Idempotency(caller_id=str(pair[0]), key=uuid.uuid4().hex, fingerprint="bench")
+        command = PostTransfer(
+            id=uuid.uuid4(), from_entity=pair[0], to=pair[1], asset=ASSET, amount=1, idempotency=idem
+        )
+        bus.execute(command.model_dump(mode="json"), conn)
+
+    return post
+
+
+def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
+    """The statements ``PostTransfer`` issues, in one transaction, without the bus."""
+    sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
+            (str(sender), key, "bench", "post_transfer"),
+        ).fetchone()
+        scale = conn.execute("SELECT scale FROM assets WHERE code = %s", (ASSET,)).fetchone()[0]  # type: ignore[index]
+        conn.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", ([receiver],)).fetchall()
+        conn.execute(
+            "INSERT INTO ledger_accounts (asset, owner_id) SELECT %s, o FROM unnest(%s::uuid[]) AS o ORDER BY o"
+            " ON CONFLICT (asset, owner_id) WHERE owner_id IS NOT NULL DO NOTHING",
+            (ASSET, [receiver]),
+        )
+        rows = conn.execute(
+            "SELECT id, owner_id, balance, version FROM ledger_accounts"
+            " WHERE asset = %s AND (owner_id = ANY(%s) OR (%s AND owner_id IS NULL)) ORDER BY id FOR UPDATE",
+            (ASSET, [sender, receiver], False),
+        ).fetchall()
+        ids = {r[1]: r[0] for r in rows}
+        created = conn.execute(
+            "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, kind)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 1, 'transfer') RETURNING created_at",
+            (transfer_id, ASSET, ids[sender], ids[receiver], sender, receiver),
+        ).fetchone()[0]  # type: ignore[index]
+        outbox = "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s) RETURNING seq"
+        conn.execute(outbox, (f"transfer#{transfer_id}", 1, "TransferPosted", Jsonb({"at": str(created)}))).fetchone()
+        balances = conn.execute(
+            "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id",
+            (list(ids.values()),),
+        ).fetchall()
+        for owner, balance, version in balances:
+            payload = Jsonb({"entity_id": str(owner), "amount": balance, "scale": scale})
+            conn.execute(outbox, (f"wallet#{owner}:{ASSET}", version, "BalanceChanged", payload)).fetchone()
+        conn.execute(
+            "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
+            (Jsonb({"id": str(transfer_id)}), "bench", str(sender), key),
+        )
+
+
+def _via_raw(url: str) -> Callable[[Pair], None]:
+    conn = psycopg.connect(url, autocommit=True)
+
+    def post(pair: Pair) -> None:
+        for _ in range(6):  # what the bus does on a serialization failure or deadlock
+            try:
+                return _raw_once(conn, pair)
+            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
+                time.sleep(0.005)
+        raise RuntimeError("gave up after retries")
+
+    return post
+
+
+def _throughput(
+    make_client: Callable[[str], Callable[[Pair], None]], url: str, accounts: list[uuid.UUID], n: int
+) -> float:
+    """Transfers per second with ``n`` clients posting among ``accounts`` for SECONDS."""
+    pairs = [(a, b) for a in accounts for b in accounts if a != b]
+    clients = [make_client(url) for _ in range(n)]
+    counts = [0] * n
+    start = threading.Barrier(n + 1)
+    stop = threading.Event()
+
+    def work(i: int) -> None:
+        rng = random.Random(i)  # noqa: S311 - load generation, not secrecy
+        start.wait()
+        while not stop.is_set():
+            clients[i](rng.choice(pairs))
+            counts[i] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - began)
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    groups = _setup({"hot": 3, "spread": 64})
+    _throughput(_via_bus, env.database_url, groups["spread"], 2)  # warm-up: imports, plans, caches
+    figures: list[Figure] = []
+    for layout, accounts in groups.items():
+        for n in CLIENTS:
+            raw = _throughput(_via_raw, env.database_url, accounts, n)
+            via_bus = _throughput(_via_bus, env.database_url, accounts, n)
+            note = f"{len(accounts)} accounts, {n} concurrent clients, {SECONDS}s each"
+            figures.append(
+                Figure(f"nickel.transfers_per_second_{layout}_{n}_clients", via_bus, "tx/s", "raw SQL", raw, note)
+            )
+    return figures
