@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.local.services import free_port
+from infra.local.services import free_port, start_dynamodb
 from tests.conftest import TEST_KEY_FILE
 from tests.support.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Local stack ready at "
 START_TIMEOUT = 120
+STORES: dict[str, str] = {}  # the running stack's database_url and dynamodb_endpoint
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,9 @@ def stack_url() -> Iterator[str]:
     state = Path(tempfile.mkdtemp(prefix="elements-e2e-"))
     log_path = state / "stack.log"
     with fresh_database() as database_url:
+        # DynamoDB runs in this process (the stack adopts it) so tests can inspect the stack's stores.
+        dynamodb_endpoint, stop_dynamodb = start_dynamodb()
+        STORES.update(database_url=database_url, dynamodb_endpoint=dynamodb_endpoint)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -38,7 +42,7 @@ def stack_url() -> Iterator[str]:
             "ADMIN_PASSWORD": "root-admin-password",
             "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
         }
-        env.pop("DYNAMODB_ENDPOINT", None)
+        env["DYNAMODB_ENDPOINT"] = dynamodb_endpoint
         with log_path.open("w") as log:
             process = subprocess.Popen(  # noqa: S603 - our own module
                 [sys.executable, "-m", "infra.local", "--port", str(port)],
@@ -57,6 +61,7 @@ def stack_url() -> Iterator[str]:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     raise
+                stop_dynamodb()
                 # SIGTERM is a clean stop: every service it started is stopped, exit status 0
                 assert process.returncode == 0, log_path.read_text()[-4000:]
 
@@ -70,6 +75,12 @@ def wait_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
             raise RuntimeError(f"the local stack exited early:\n{log_path.read_text()}")
         time.sleep(0.1)
     raise RuntimeError(f"the local stack did not start in {START_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def stack_stores(stack_url: str) -> dict[str, str]:
+    """Where the running stack keeps its data: ``database_url`` and ``dynamodb_endpoint``."""
+    return dict(STORES)
 
 
 @pytest.fixture
