@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from fluorine.uow import UnitOfWork
@@ -49,6 +50,13 @@ class Posting:
     amount: int
     kind: TransferKind
     memo: str | None = None
+
+
+def posted_state(posting: Posting, asset: str, created_at: datetime) -> TransferState:
+    fields = {"from": posting.source, "to": posting.target, "memo": posting.memo, "kind": posting.kind}
+    return TransferState.model_validate(
+        {**fields, "id": posting.id, "asset": asset, "amount": posting.amount, "created_at": created_at}
+    )
 
 
 def asset_scale(uow: UnitOfWork, code: str) -> int:
@@ -123,20 +131,8 @@ def post(
             [p.kind for p in postings],
         ),
     ).fetchall()
-    created = dict(rows)
-    posted = [
-        TransferState(
-            id=p.id,
-            from_=p.source,
-            to=p.target,
-            asset=asset,
-            amount=p.amount,
-            memo=p.memo,
-            kind=p.kind,
-            created_at=created[p.id],
-        )
-        for p in postings
-    ]
+    created: dict[UUID, datetime] = {row[0]: row[1] for row in rows}
+    posted = [posted_state(p, asset, created[p.id]) for p in postings]
     for state in posted:
         uow.emit(transfer_aggregate(state.id), state.version, TRANSFER_POSTED, state)
     return posted
