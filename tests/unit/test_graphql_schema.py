@@ -41,3 +41,17 @@ def test_sdl_has_the_contract_queries_in_camel_case_with_relay_connections() -> 
     ):
         assert needle in text, needle
     assert "display_name" not in text
+
+
+def test_the_openapi_document_describes_post_graphql_with_graphql_shaped_answers() -> None:
+    # Given the merged OpenAPI document
+    from shared.openapi import document
+
+    operation = document()["paths"]["/v1/graphql"]["post"]
+
+    # Then 200, 400 and 503 are GraphQL responses, 401 a problem, and the route needs a bearer token
+    for status in ("200", "400", "503"):
+        schema = operation["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/GraphQLResponse"}
+    assert operation["responses"]["401"] == {"$ref": "#/components/responses/Problem401"}
+    assert operation["security"] == [{"bearerAuth": []}]

@@ -10,19 +10,49 @@ reads' cold start does not pay for it and warm GraphQL calls share the REST func
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel
 
 from shared.context import min_version_of, require_caller
 
 router = Router()
 PATH = "/v1/graphql"
+DESCRIPTION = (
+    'Body `{"query": str, "variables"?: object, "operationName"?: str}`; the schema is '
+    "schema/graphql/schema.graphql. Field errors come with 200 in `errors`, each with `extensions.code` "
+    "from the error table; a request that cannot run (not JSON, no query, syntax or validation errors, "
+    "over the depth/alias/token limits) is 400, an unreached X-Min-Version 503, both in the same shape."
+)
 
 
-@router.post(PATH, summary="GraphQL over the read side", responses={200: {"description": "A GraphQL response"}})
+class GraphQLError(BaseModel):
+    message: str
+    extensions: dict[str, Any]
+    path: list[str | int] | None = None
+    locations: list[dict[str, int]] | None = None
+
+
+class GraphQLResponse(BaseModel):
+    data: dict[str, Any] | None = None
+    errors: list[GraphQLError] | None = None
+
+
+def _answer(description: str) -> Any:
+    return {"description": description, "content": {"application/json": {"model": GraphQLResponse}}}
+
+
+RESPONSES = {
+    200: _answer("A GraphQL response (`data`, and `errors` for the fields that failed)"),
+    400: _answer("Not a GraphQL request that can run (`errors`, code `invalid_request`)"),
+    503: _answer("X-Min-Version not reached in time (`errors`, code `not_ready`; Retry-After)"),
+}
+
+
+@router.post(PATH, summary="GraphQL over the read side", description=DESCRIPTION, responses=RESPONSES)
 def graphql() -> Response[str]:
-    """Body ``{"query", "variables"?, "operationName"?}``; answers ``{"data", "errors"?}`` (see the SDL)."""
     from francium.graphql.execute import run
 
     event = router.current_event.raw_event
