@@ -55,3 +55,19 @@ def test_the_openapi_document_describes_post_graphql_with_graphql_shaped_answers
         assert schema == {"$ref": "#/components/schemas/GraphQLResponse"}
     assert operation["responses"]["401"] == {"$ref": "#/components/responses/Problem401"}
     assert operation["security"] == [{"bearerAuth": []}]
+
+
+def test_rest_reads_do_not_import_strawberry_at_cold_start() -> None:
+    # Given a fresh interpreter importing Francium's handler, as a cold start does
+    import os
+    import subprocess
+    import sys
+
+    code = "import francium.app, sys; print('strawberry' in sys.modules, 'graphql' in sys.modules)"
+
+    # When it has imported the app
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)  # noqa: S603
+
+    # Then neither strawberry nor graphql-core is loaded (the GraphQL route imports them on first use)
+    assert out.stdout.split() == ["False", "False"], out.stderr
