@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from francium import cache
@@ -143,3 +145,26 @@ def test_a_page_of_members_with_profiles_reads_the_profiles_in_one_batch(
     assert len(edges) == 30
     assert all(e["node"]["entity"]["handle"] for e in edges)
     assert calls == {"get": 2, "batch": 1}
+
+
+def test_an_unexpected_failure_is_internal_error_without_internals(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a caller and a read view that breaks unexpectedly
+    from francium.views import entities
+
+    alice = person(stack)
+
+    def broken(_: object) -> None:
+        raise RuntimeError("secret table name")
+
+    monkeypatch.setattr(entities, "active_entity", broken)
+
+    # When `me` is asked beside a field that works
+    answer = graphql(alice, '{ me { id } entityByHandle(handle: "nobody_here") { id } }')
+
+    # Then the failed field is null with internal_error, the rest answers, and nothing leaks
+    assert answer.status == 200
+    assert answer.body["data"] == {"me": None, "entityByHandle": None}
+    assert codes(answer) == ["internal_error"]
+    assert "secret" not in json.dumps(answer.body)

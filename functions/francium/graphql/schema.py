@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
@@ -114,7 +115,15 @@ def _message_node(pair: tuple[MessageState, bool]) -> Message:
     return Message.of(*pair)
 
 
-schema = strawberry.Schema(
+class QuietSchema(strawberry.Schema):
+    """Refusals (not_found, forbidden, ...) are answers, not incidents: strawberry would log each one
+    with its stack trace at ERROR; execute.formatted logs only unexpected failures."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None
+
+
+schema = QuietSchema(
     query=Query,
     config=StrawberryConfig(scalar_map={Amount: AMOUNT_SCALAR}),
     extensions=[
