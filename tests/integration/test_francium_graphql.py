@@ -62,10 +62,11 @@ def test_private_group_is_not_found_to_outsiders_and_members_are_forbidden_to_no
     hidden = graphql(outsider, query, {"id": private["id"]})
     shown = graphql(outsider, query, {"id": public["id"]})
 
-    # Then the private one is null + not_found; the public one shows, but its members are forbidden
+    # Then the private one is null + not_found; the public one shows, its members null + forbidden
     assert (hidden.body["data"], codes(hidden)) == ({"group": None}, ["not_found"])
     assert codes(shown) == ["forbidden"]
-    assert shown.body["data"]["group"] is None
+    assert shown.body["errors"][0]["path"] == ["group", "members"]
+    assert shown.body["data"]["group"] == {"id": public["id"], "name": "Open", "role": None, "members": None}
     plain = graphql(outsider, "query($id: ID!) { group(id: $id) { id role memberCount } }", {"id": public["id"]})
     assert plain.body["data"]["group"] == {"id": public["id"], "role": None, "memberCount": 1}
 

@@ -97,7 +97,7 @@ class Query:
         first: Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")] = None,
         after: str | None = None,
         unread: bool | None = None,
-    ) -> Connection[Message]:
+    ) -> Connection[Message] | None:
         from francium.routes.messages import position
 
         page, before = messages.inbox_page(

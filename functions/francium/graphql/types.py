@@ -99,7 +99,7 @@ class Group:
         info: strawberry.Info[RequestContext, None],
         first: Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")] = None,
         after: str | None = None,
-    ) -> Connection[Member]:
+    ) -> Connection[Member] | None:
         if self.role is None:
             raise Forbidden("Only members may list the members of a group.")
         page, more = groups.members_page(_uuid(self.id), page_size(first), checked_cursor(after))

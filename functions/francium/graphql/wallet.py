@@ -97,7 +97,7 @@ class Wallet:
         first: Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")] = None,
         after: str | None = None,
         asset: str | None = None,
-    ) -> Connection[Transfer]:
+    ) -> Connection[Transfer] | None:
         if asset is not None and not ASSET_CODE.fullmatch(asset):
             raise InvalidRequest(
                 "asset is not an asset code.",
