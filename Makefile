@@ -44,7 +44,8 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-schemas: install  ## regenerate schema/graphql/schema.graphql from the GraphQL code
+schemas: install  ## regenerate schema/ exports: OpenAPI, event JSON Schemas, GraphQL SDL
+	$(PY) -m infra.export_schemas
 	$(PY) -m francium.graphql.export
 
 validate: install  ## offline checks of the infrastructure

@@ -53,6 +53,39 @@ ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("put", "/v1/entities/{entity_id}/roles"): frozenset({"403"}),
 }
 READ_ROUTE_ERRORS = frozenset({"503"})  # every GET honours X-Min-Version
+# Successful answers other than 200 (Powertools documents every route's success as 200).
+SUCCESS_STATUS: dict[tuple[str, str], str] = {
+    ("post", "/v1/entities"): "201",
+    ("post", "/v1/broadcasts"): "202",
+    ("post", "/v1/messages"): "201",
+    ("post", "/v1/messages/{message_id}/read"): "204",
+    ("post", "/v1/groups"): "201",
+    ("delete", "/v1/groups/{group_id}"): "204",
+    ("post", "/v1/groups/{group_id}/join"): "201",
+    ("post", "/v1/groups/{group_id}/members"): "201",
+    ("delete", "/v1/groups/{group_id}/members/{entity_id}"): "204",
+    ("post", "/v1/groups/{group_id}/broadcast"): "202",
+    ("post", "/v1/groups/{group_id}/distribute"): "201",
+}
+# Routes taking an Idempotency-Key header, and whether it is required.
+IDEMPOTENT_ROUTES: dict[tuple[str, str], bool] = {
+    ("post", "/v1/transfers"): True,
+    ("post", "/v1/groups/{group_id}/distribute"): True,
+    ("post", "/v1/assets/{code}/issue"): False,
+    ("post", "/v1/assets/{code}/redeem"): False,
+    ("post", "/v1/messages"): False,
+}
+NOT_WRITES = frozenset({("post", "/v1/auth/token"), ("post", "/v1/auth/refresh"), ("post", "/v1/graphql")})
+HEADERS: dict[str, Any] = {
+    "X-Request-Id": {
+        "description": "The request's id: a valid incoming X-Request-Id echoed, else a new one.",
+        "schema": {"type": "string"},
+    },
+    "X-Write-Version": {
+        "description": "Opaque token of this write; send it as X-Min-Version to read your own write.",
+        "schema": {"type": "string"},
+    },
+}
 ERROR_STATUSES = {
     "400": "Invalid request (`invalid_request`)",
     "401": "Unauthorized (`unauthorized`)",
@@ -98,6 +131,44 @@ def _resolvers() -> list[Any]:
     return apps
 
 
+def _header_parameter(name: str, required: bool, description: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128 if name == "Idempotency-Key" else 8192}
+    if name == "Idempotency-Key":
+        schema["pattern"] = "^[\\x21-\\x7e]{1,128}$"
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+def _finish_success(method: str, path: str, operation: dict[str, Any]) -> None:
+    responses = operation["responses"]
+    status = SUCCESS_STATUS.get((method, path))
+    if status and "200" in responses and status not in responses:
+        responses[status] = responses.pop("200")
+        responses[status]["description"] = {"201": "Created", "202": "Accepted", "204": "No content"}[status]
+    if "204" in responses:
+        responses["204"].pop("content", None)
+    for code, answer in responses.items():
+        if code.startswith("2") and "$ref" not in answer:
+            headers = answer.setdefault("headers", {})
+            headers["X-Request-Id"] = {"$ref": "#/components/headers/X-Request-Id"}
+            if method != "get" and (method, path) not in NOT_WRITES and path.startswith("/v1/"):
+                headers["X-Write-Version"] = {"$ref": "#/components/headers/X-Write-Version"}
+
+
+def _finish_parameters(method: str, path: str, operation: dict[str, Any], public: bool) -> None:
+    parameters = operation.setdefault("parameters", [])
+    names = {str(p.get("name", "")).lower() for p in parameters}
+    if (method, path) in IDEMPOTENT_ROUTES and "idempotency-key" not in names:
+        required = IDEMPOTENT_ROUTES[(method, path)]
+        text = "A repeat with the same body replays the first answer; another body is 409. Kept at least 24 h."
+        parameters.append(_header_parameter("Idempotency-Key", required, text))
+    reads = method == "get" or (method, path) == ("post", "/v1/graphql")
+    if reads and not public and "x-min-version" not in names:
+        text = "A write's X-Write-Version: the read waits until it reflects that write (else 503 not_ready)."
+        parameters.append(_header_parameter("X-Min-Version", False, text))
+    if not parameters:
+        operation.pop("parameters")
+
+
 def _finish_operation(method: str, path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # Powertools' default validation answer; ours is 400
@@ -106,9 +177,12 @@ def _finish_operation(method: str, path: str, operation: dict[str, Any]) -> None
     wanted |= ROUTE_ERRORS.get((method, path), frozenset())
     if method == "get" and path.startswith("/v1/") and not public:
         wanted |= READ_ROUTE_ERRORS
+    responses["500"] = {"$ref": "#/components/responses/Problem500"}  # not Powertools' validation shape
     for code in sorted(wanted):
         responses.setdefault(code, {"$ref": f"#/components/responses/Problem{code}"})
     operation["security"] = [] if public else [{"bearerAuth": []}]
+    _finish_success(method, path, operation)
+    _finish_parameters(method, path, operation, public)
 
 
 def document() -> dict[str, Any]:
@@ -127,6 +201,7 @@ def document() -> dict[str, Any]:
             _finish_operation(method, path, operation)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    schemas.pop("ResponseValidationError", None)
     schemas["Problem"] = PROBLEM_SCHEMA
     responses = {
         f"Problem{code}": {
@@ -146,6 +221,7 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(schemas.items())),
             "responses": responses,
+            "headers": HEADERS,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
