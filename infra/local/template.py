@@ -94,6 +94,13 @@ class Template:
     tables: dict[str, dict[str, Any]]
 
 
+def function_of(reference: dict[str, Any]) -> str:
+    """The logical id behind ``!GetAtt Fn.Arn``, ``!Ref Fn`` or ``!Ref Fn.Alias``."""
+    if "Fn::GetAtt" in reference:
+        return str(reference["Fn::GetAtt"][0])
+    return str(reference["Ref"]).split(".", 1)[0]
+
+
 def load(path: Path) -> Template:
     raw = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
     resources: dict[str, Any] = raw["Resources"]
@@ -120,8 +127,7 @@ def load(path: Path) -> Template:
             auth = props.get("Auth", {})
             default = auth.get("DefaultAuthorizer")
             if default:
-                arn = auth["Authorizers"][default]["FunctionArn"]
-                authorizer = arn["Fn::GetAtt"][0]
+                authorizer = function_of(auth["Authorizers"][default]["FunctionArn"])
             responses = props.get("GatewayResponses", {})
     tables = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     routes.sort(key=lambda r: r.specificity, reverse=True)
