@@ -48,8 +48,6 @@ schemas: install  ## regenerate schema/ exports: OpenAPI, event JSON Schemas, Gr
 	$(PY) -m infra.export_schemas
 	$(PY) -m francium.graphql.export
 
-validate: install  ## offline checks of the infrastructure
-	$(VENV)/bin/cfn-lint template.yaml
 
 SAM_VENV := .venv-sam
 SAM_VERSION := 1.170.0
@@ -65,11 +63,23 @@ build: $(SAM_VENV)/bin/sam  ## sam build (arm64, Python 3.12) into .aws-sam/
 	@test -n "$(PY312_DIR)" || { echo "sam build needs Python 3.12 (python3.12 on PATH, or pyenv install 3.12)"; exit 1; }
 	PATH="$(PY312_DIR):$$PATH" $(SAM_VENV)/bin/sam build --cached --parallel
 
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+validate: install $(SAM_VENV)/bin/sam $(CHECKOV_VENV)/bin/checkov  ## offline checks: cfn-lint, sam validate --lint, checkov
+	$(VENV)/bin/cfn-lint template.yaml infra/cloudformation/*.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f infra/cloudformation/database.yaml
+
 keys: install  ## a development signing key under .local/keys (never committed)
 	$(PY) -c 'from pathlib import Path; from infra.local.services import ensure_dev_keys; print(ensure_dev_keys(Path(".local/keys")))'
 
 clean:
-	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam .venv-sam
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam .venv-sam .venv-checkov
 
 bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md)
 	$(PY) -m bench
