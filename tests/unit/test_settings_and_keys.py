@@ -46,3 +46,21 @@ def test_the_jwks_publishes_the_signing_key_with_kid_alg_and_use(fresh_settings:
     assert key["kid"] == signing_key().public.kid
     assert (key["kty"], key["alg"], key["use"], key["crv"]) == ("EC", "ES256", "sig", "P-256")
     assert "d" not in key
+
+
+def test_keys_are_loaded_again_once_their_cache_is_old(
+    fresh_settings: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+) -> None:
+    from pathlib import Path
+
+    from shared.auth import keys
+
+    first = signing_key().public.kid
+    rotated = Path(str(tmp_path)) / "rotated.pem"
+    rotated.write_bytes(keys.generate_signing_key_pem())
+    fresh_settings.setenv("SIGNING_KEY_FILE", str(rotated))
+    reset_settings()
+    assert signing_key().public.kid == first  # still cached in this warm container
+    clock = [0.0]
+    fresh_settings.setattr(keys.time, "monotonic", lambda: clock[0] + 10_000)
+    assert signing_key().public.kid != first  # five minutes later: the rotated key

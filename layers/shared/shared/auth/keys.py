@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -131,7 +133,30 @@ def _signing_pem(settings: Settings) -> bytes | None:
     return None
 
 
-@lru_cache(maxsize=1)
+T = TypeVar("T")
+KEY_CACHE_SECONDS = 300  # a rotated key reaches every warm container within five minutes
+
+
+def _refreshed_every(seconds: float) -> Callable[[Callable[[], T]], Callable[[], T]]:
+    """Cache a loader's answer in the warm container, and load again once it is ``seconds`` old."""
+
+    def decorate(load: Callable[[], T]) -> Callable[[], T]:
+        state: dict[str, tuple[float, T]] = {}
+
+        @wraps(load)
+        def cached() -> T:
+            now = time.monotonic()
+            if "value" not in state or now - state["value"][0] >= seconds:
+                state["value"] = (now, load())
+            return state["value"][1]
+
+        cached.cache_clear = state.clear  # type: ignore[attr-defined]
+        return cached
+
+    return decorate
+
+
+@_refreshed_every(KEY_CACHE_SECONDS)
 def signing_key() -> SigningKey:
     """The key new access tokens are signed with."""
     pem = _signing_pem(get_settings())
@@ -140,7 +165,7 @@ def signing_key() -> SigningKey:
     return signing_key_from_pem(pem)
 
 
-@lru_cache(maxsize=1)
+@_refreshed_every(KEY_CACHE_SECONDS)
 def trusted_keys() -> dict[str, VerificationKey]:
     """Every public key tokens may be signed with, by ``kid`` (current key first)."""
     settings = get_settings()
@@ -162,5 +187,5 @@ def jwks() -> dict[str, Any]:
 
 
 def reset_keys() -> None:
-    signing_key.cache_clear()
-    trusted_keys.cache_clear()
+    signing_key.cache_clear()  # type: ignore[attr-defined]
+    trusted_keys.cache_clear()  # type: ignore[attr-defined]
