@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.harness import BenchEnv, Figure
+from bench.harness import BenchEnv, Figure, Goal
 from infra.local.template import load
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
+NO_SLOWER = Goal("ratio_at_most", 1.0, "no slower than the reference handler")
+MEDIAN_GOAL = Goal("ratio_at_most", 0.75, "median function at most 0.75x the reference handler")
 PROBE = (
     "import time, importlib; t = time.perf_counter(); m = importlib.import_module({module!r}); "
     "getattr(m, {attribute!r}); print((time.perf_counter() - t) * 1000)"
@@ -49,10 +51,17 @@ def run(env: BenchEnv) -> list[Figure]:
     for name, fn in sorted(load(ROOT / "template.yaml").functions.items()):
         value = import_ms(fn.handler)
         measured.append(value)
-        figures.append(Figure(f"coldstart.{name}", value, "ms", "reference_powertools_handler", reference))
+        figures.append(
+            Figure(f"coldstart.{name}", value, "ms", "reference_powertools_handler", reference, goal=NO_SLOWER)
+        )
     figures.append(
         Figure(
-            "coldstart.median_function", statistics.median(measured), "ms", "reference_powertools_handler", reference
+            "coldstart.median_function",
+            statistics.median(measured),
+            "ms",
+            "reference_powertools_handler",
+            reference,
+            goal=MEDIAN_GOAL,
         )
     )
     return figures

@@ -13,7 +13,23 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a figure should reach: its ratio at most / at least ``threshold``, or its value at most."""
+
+    kind: Literal["ratio_at_most", "ratio_at_least", "value_at_most"]
+    threshold: float
+    text: str
+
+    def met(self, figure: Figure) -> bool | None:
+        if self.kind == "value_at_most":
+            return figure.value <= self.threshold
+        if figure.ratio is None:
+            return None
+        return figure.ratio <= self.threshold if self.kind == "ratio_at_most" else figure.ratio >= self.threshold
 
 
 @dataclass
@@ -24,6 +40,7 @@ class Figure:
     baseline: str | None = None
     baseline_value: float | None = None
     note: str | None = None
+    goal: Goal | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -32,7 +49,10 @@ class Figure:
         return round(self.value / self.baseline_value, 3)  # type: ignore[operator]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio}
+        fields = {k: v for k, v in asdict(self).items() if k != "goal"}
+        if self.goal is None:
+            return {**fields, "ratio": self.ratio}
+        return {**fields, "ratio": self.ratio, "goal": self.goal.text, "goal_met": self.goal.met(self)}
 
 
 def percentile(samples: list[float], pct: float) -> float:
