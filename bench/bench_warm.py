@@ -1,0 +1,159 @@
+"""The warm path: p50 and p99 of key routes invoked in-process, beside the raw floor of their I/O.
+
+Each route is its element's real handler called with a built API Gateway event (Powertools,
+validation, the in-process Fluorine call, the transaction on the benchmark's PostgreSQL, the
+change-feed publish to moto's DynamoDB), warm: imports, connections and plans are ready. Its
+floor (bench/warm_floors.py) is the same SQL with psycopg and the same DynamoDB calls with boto3
+on the same moto, alternated call by call with the route so load on the machine hits both alike.
+The ratio is what the code costs over its own I/O; the goal is writes within 1.5x of the floor.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel
+
+from bench import warm_floors as floor
+from bench.bench_francium import moto_cache
+from bench.harness import BenchEnv, Figure, Goal, summary
+from bench.social_seed import project
+from shared.context import Caller
+from tests.support.events import FakeContext, api_event
+
+ASSET = "WARM"
+PASSWORD = "a benchmark password"  # noqa: S105 - a throwaway benchmark entity
+WRITE_GOAL = Goal("ratio_at_most", 1.5, "p50 within 1.5x of the raw floor")
+RUNS = {"register": 25, "login": 25}
+DEFAULT_RUNS = 150
+
+
+def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable[[], dict[str, Any]]:
+    import importlib
+
+    module, _, name = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module), name)
+
+    def call() -> dict[str, Any]:
+        event = api_event(*args, **{k: v() if callable(v) else v for k, v in kwargs.items()})
+        answer = handler(event, FakeContext())
+        if answer["statusCode"] != expect:
+            raise RuntimeError(f"{args}: {answer['statusCode']} {answer['body']}")
+        return answer  # type: ignore[no-any-return]
+
+    return call
+
+
+def _setup() -> tuple[uuid.UUID, uuid.UUID]:
+    """A funded sender and a receiver with 30 messages, both projected into the read cache."""
+    from fluorine import bus
+    from shared.contracts.nickel import CreateAsset, IssueAsset
+    from shared.contracts.rhenium import SendMessage
+    from tests.support.factories import register_entity
+
+    (sender, first), (receiver, second) = register_entity(), register_entity()
+    project(first.records + second.records)
+    commands: list[BaseModel] = [CreateAsset(code=ASSET, name="Warm coin", scale=2)]
+    commands += [IssueAsset(id=uuid.uuid4(), asset=ASSET, to=sender.id, amount=10**12)]
+    for n in range(30):
+        commands.append(SendMessage(id=uuid.uuid4(), sender_id=sender.id, to_entity=receiver.id, body=f"m{n}"))
+    for command in commands:
+        project(bus.execute(command.model_dump(mode="json")).records)
+    return sender.id, receiver.id
+
+
+def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    conn = psycopg.connect(url, autocommit=True)
+    me, them = Caller(entity_id=sender, kind="real"), Caller(entity_id=receiver, kind="real")
+    handle = f"w_{uuid.uuid4().hex[:12]}"
+    body = {"kind": "real", "handle": handle, "display_name": "Warm", "password": PASSWORD}
+    _call("oxygen.app.handler", 201, "POST", "/v1/entities", body=body)()
+
+    def fresh_entity() -> dict[str, str]:
+        return {**body, "handle": f"w_{uuid.uuid4().hex[:12]}"}
+
+    wallet = _call("francium.app.handler", 200, "GET", "/v1/wallets/me", caller=me)
+    inbox = _call("francium.app.handler", 200, "GET", "/v1/messages/inbox", caller=them)
+    return {
+        "register": (
+            _call("oxygen.app.handler", 201, "POST", "/v1/entities", body=fresh_entity),
+            lambda: floor.register(conn),
+        ),
+        "login": (
+            _call("oxygen.app.handler", 200, "POST", "/v1/auth/token", body={"login": handle, "password": PASSWORD}),
+            lambda: floor.login(conn, handle),
+        ),
+        "transfer": (
+            _call(
+                "nickel.app.handler",
+                201,
+                "POST",
+                "/v1/transfers",
+                body={"to": str(receiver), "asset": ASSET, "amount": 1},
+                headers=lambda: {"Idempotency-Key": uuid.uuid4().hex},
+                caller=me,
+            ),
+            lambda: floor.transfer(conn, ASSET, sender, receiver),
+        ),
+        "send_message": (
+            _call(
+                "rhenium.app.handler",
+                201,
+                "POST",
+                "/v1/messages",
+                body={"to_entity": str(receiver), "body": "hello"},
+                caller=me,
+            ),
+            lambda: floor.send_message(conn, sender, receiver),
+        ),
+        "get_wallet": (wallet, floor.recorded_calls(wallet)),
+        "get_inbox": (inbox, floor.recorded_calls(inbox)),
+    }
+
+
+def _paired(route: Callable[[], Any], bare: Callable[[], Any], runs: int) -> tuple[list[float], list[float]]:
+    for _ in range(3):
+        route(), bare()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for fn, out in ((route, samples[0]), (bare, samples[1])):
+            begun = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - begun) * 1000)
+    return samples
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Powertools logs every request at INFO; a benchmark's thousands of lines are noise."""
+    import logging
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    figures: list[Figure] = []
+    with moto_cache(), _quiet():
+        sender, receiver = _setup()
+        reads_before = {"get_wallet", "get_inbox"}
+        routes = _routes(env.database_url, sender, receiver)
+        order = sorted(routes, key=lambda name: name not in reads_before)  # reads while the cache is small
+        for name in order:
+            route, bare = routes[name]
+            runs = RUNS.get(name, DEFAULT_RUNS)
+            ms, base = (summary(s) for s in _paired(route, bare, runs))
+            goal = None if name in reads_before else WRITE_GOAL
+            note = f"real handler in-process, {runs} runs alternated with the floor"
+            figures.append(Figure(f"warm.{name}_p50", ms["p50"], "ms", "raw I/O floor p50", base["p50"], note, goal))
+            figures.append(Figure(f"warm.{name}_p99", ms["p99"], "ms", "raw I/O floor p99", base["p99"]))
+    return figures
