@@ -44,4 +44,4 @@ def openapi() -> dict[str, Any]:
 for _router in routers():
     app.include_router(_router)
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, object_bodies=False)  # GraphQL reads and judges its own body

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from shared.errors import InvalidRequest, Unauthorized
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x20-\x7e]{1,128}$")  # printable ASCII: space (0x20) through ~ (0x7e)
 
 EntityKind = Literal["real", "legal", "fictional"]
 

@@ -134,8 +134,26 @@ def refuse_before_routing(event: dict[str, Any]) -> AppError | None:
     return InvalidRequest("Text must not contain NUL characters.", errors=errors)
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``."""
+def refuse_non_object_body(event: dict[str, Any]) -> AppError | None:
+    """A JSON body must be an object. Powertools' validation reads a list as its first item (a
+    form-data rule), so ``[{...}]`` would otherwise pass as ``{...}``: no route takes a list."""
+    try:
+        body = json.loads(event.get("body") or "null")
+    except ValueError:
+        return None  # the route's validation answers malformed JSON
+    if not isinstance(body, list):
+        return None
+    errors = [{"loc": ["body"], "msg": "Input should be a valid dictionary or object", "type": "dict_type"}]
+    return InvalidRequest("The request is not valid.", errors=errors)
+
+
+def lambda_handler(
+    app: APIGatewayRestResolver, *, object_bodies: bool = True
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``.
+
+    ``object_bodies=False`` is for an app whose routes read their raw body themselves (GraphQL).
+    """
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rid = request_id_of(event)
@@ -143,7 +161,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any
         logger.set_correlation_id(rid)
         caller = caller_of(event)
         logger.append_keys(caller_id=str(caller.entity_id) if caller else None)
-        refused = refuse_before_routing(event)
+        refused = refuse_before_routing(event) or (refuse_non_object_body(event) if object_bodies else None)
         if refused is not None:
             result = {
                 "statusCode": refused.status,
