@@ -36,7 +36,7 @@ def refresh(body: RefreshBody) -> Response[TokenPair]:
 def logout(body: RefreshBody) -> Response[None]:
     caller = require_caller(router.current_event.raw_event)
     version = sessions.logout(caller.entity_id, body.refresh_token, _context())
-    return written(204, None, version) if version else json_response(204, None)
+    return written(204, None, version)
 
 
 @router.get("/.well-known/jwks.json")

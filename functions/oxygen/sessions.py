@@ -17,7 +17,8 @@ from oxygen.models import LoginBody, TokenPair
 from oxygen.passwords import verify_password
 from shared import internal
 from shared.auth.tokens import issue_access_token
-from shared.contracts.oxygen import EntityState
+from shared.contracts.changes import AggregateVersion, encode_write_version
+from shared.contracts.oxygen import EntityState, entity_aggregate
 from shared.contracts.oxygen_auth import (
     Credentials,
     FailureRecorded,
@@ -119,16 +120,17 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
     return _pair(rotation.entity, rotation.session_id, new, now)
 
 
-def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) -> str | None:
-    """Revoke the caller's session holding ``presented``; the write version, if a session ended.
+def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) -> str:
+    """Revoke the caller's session holding ``presented``; the write version to answer.
 
     Like OAuth token revocation (RFC 7009), an unknown, foreign or already revoked token changes
-    nothing and is not an error: logging out twice is harmless and reveals nothing.
+    nothing and is not an error: logging out twice is harmless and reveals nothing. Such a logout
+    still answers a write version (every successful write does): the caller's entity as it stands.
     """
     command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
     version = internal.call("fluorine", command, SessionsRevoked, context).write_version
     await_revocation(version)
-    return version
+    return version or encode_write_version([AggregateVersion(aggregate=entity_aggregate(entity_id), version=1)])
 
 
 def await_revocation(write_version: str | None) -> None:
