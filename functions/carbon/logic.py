@@ -135,4 +135,5 @@ def distribute(
         amount_each=body.amount_each,
         recipients=recipients,
     )
-    return internal.call("fluorine", command, DistributionResult, context)
+    done = internal.call("fluorine", command, DistributionResult, context)
+    return unchanged(done, group_aggregate(group_id), listed.result.group_version)

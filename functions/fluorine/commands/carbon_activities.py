@@ -28,4 +28,4 @@ def list_group_recipients(cmd: ListRecipients, uow: UnitOfWork) -> Recipients:
         " ORDER BY joined_at",
         (group.id, cmd.actor_id),
     ).fetchall()
-    return Recipients(recipients=[row[0] for row in rows])
+    return Recipients(recipients=[row[0] for row in rows], group_version=group.version)

@@ -126,6 +126,7 @@ class ListRecipients(BaseModel):
 
 class Recipients(BaseModel):
     recipients: list[UUID]
+    group_version: int = Field(ge=1)  # what a distribution that pays no one answers as its write version
 
 
 class GroupOut(BaseModel):
