@@ -134,7 +134,7 @@ def _resolvers() -> list[Any]:
 def _header_parameter(name: str, required: bool, description: str) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128 if name == "Idempotency-Key" else 8192}
     if name == "Idempotency-Key":
-        schema["pattern"] = "^[\\x21-\\x7e]{1,128}$"
+        schema["pattern"] = "^[\\x20-\\x7e]{1,128}$"
     return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
 
 
