@@ -1,5 +1,5 @@
 """``python -m bench [topic ...]``: run bench/bench_*.py (all, or the named topics), write
-bench/results.json and redraw the plots in docs/.
+bench/results.json, redraw the plots in docs/ and the results table of docs/benchmarks.md.
 
 A partial run replaces only its own topics' figures in results.json, so the file always holds
 one entry per figure of the latest run of each topic.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Figure, bench_env
+from bench.harness import Figure, bench_env, quiet_logs
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
@@ -27,7 +27,7 @@ DOCS = HERE.parent / "docs"
 def _measure(modules: list[str]) -> tuple[list[Figure], dict[str, float]]:
     figures: list[Figure] = []
     seconds: dict[str, float] = {}
-    with bench_env() as env:
+    with bench_env() as env, quiet_logs():
         for name in modules:
             started = time.perf_counter()
             produced = importlib.import_module(f"bench.{name}").run(env)
@@ -66,8 +66,10 @@ def main() -> int:
     results = _merged(figures, seconds, started)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     from bench.plots import draw
+    from bench.report import update
 
     plots = draw(results, DOCS, set(seconds))
+    update(DOCS / "benchmarks.md", results)
     print(f"wrote {RESULTS} ({len(figures)} figures) and {len(plots)} plots in {time.time() - started:.0f}s")
     missed = [f.name for f in figures if f.goal is not None and f.goal.met(f) is False]
     print(f"goals missed: {', '.join(missed)}" if missed else "every goal met")

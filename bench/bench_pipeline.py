@@ -98,17 +98,11 @@ def _lag(send: Callable[[], str], stamps: list[float]) -> float:
 
 
 def run(env: BenchEnv) -> list[Figure]:
-    import logging
-
-    logging.disable(logging.WARNING)
-    try:
-        with local_stack(), commit_clock() as stamps:
-            send = _sender()
-            for _ in range(3):  # warm-up: imports, connections, the mapping's shard iterator
-                _lag(send, stamps)
-            samples = [_lag(send, stamps) for _ in range(SAMPLES)]
-    finally:
-        logging.disable(logging.NOTSET)
+    with local_stack(), commit_clock() as stamps:
+        send = _sender()
+        for _ in range(3):  # warm-up: imports, connections, the mapping's shard iterator
+            _lag(send, stamps)
+        samples = [_lag(send, stamps) for _ in range(SAMPLES)]
     lag = summary(samples)
     note = f"{SAMPLES} messages, one at a time, local stack in-process (moto server, stream poller thread)"
     return [

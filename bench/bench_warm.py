@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -128,22 +127,9 @@ def _paired(route: Callable[[], Any], bare: Callable[[], Any], runs: int) -> tup
     return samples
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Powertools logs every request at INFO; a benchmark's thousands of lines are noise."""
-    import logging
-
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
-
-
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
-    with moto_cache(), _quiet():
+    with moto_cache():
         sender, receiver = _setup()
         reads_before = {"get_wallet", "get_inbox"}
         routes = _routes(env.database_url, sender, receiver)

@@ -77,6 +77,19 @@ def summary(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(samples), "p99": percentile(samples, 99)}
 
 
+@contextmanager
+def quiet_logs() -> Iterator[None]:
+    """Powertools logs every request at INFO; thousands of benchmark lines are noise (warnings stay)."""
+    import logging
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
 @dataclass
 class BenchEnv:
     database_url: str

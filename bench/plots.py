@@ -28,7 +28,8 @@ def coldstart(plt: Any, figures: Figures) -> Any:
     reference = figures["coldstart.reference_powertools_handler"]["value"]
     rows = [(name, f["value"]) for name, f in rows if name != "reference_powertools_handler"]
     fig, ax = plt.subplots(figsize=(8, 5))
-    ax.barh([r[0] for r in rows], [r[1] for r in rows], color="tab:blue")
+    colors = ["tab:gray" if r[0] == "median_function" else "tab:blue" for r in rows]
+    ax.barh([r[0] for r in rows], [r[1] for r in rows], color=colors)
     ax.axvline(reference, color="tab:red", label=f"reference Powertools handler ({reference:.0f} ms)")
     ax.axvline(0.75 * reference, color="tab:orange", linestyle="--", label="goal for the median: 0.75x reference")
     ax.set_xlabel("import + init in a fresh interpreter (ms, median of 7)")
