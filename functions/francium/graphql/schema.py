@@ -90,7 +90,7 @@ class Query:
         page, _ = groups.my_groups_page(info.context.caller.entity_id, page_size(first), None)
         return [Group.of(group, mine) for group, mine in page]
 
-    @strawberry.field(description="The caller's inbox, newest first; `unread: true` for unread messages only.")
+    @strawberry.field(description="The caller's inbox, newest first; `unread: true` unread only, `false` read only.")
     def inbox(
         self,
         info: Info,
@@ -101,7 +101,7 @@ class Query:
         from francium.routes.messages import position
 
         page, before = messages.inbox_page(
-            info.context.caller.entity_id, page_size(first), position(checked_cursor(after)), bool(unread)
+            info.context.caller.entity_id, page_size(first), position(checked_cursor(after)), unread
         )
         next_cursor = message_cursor(page[-1][0]) if before and page else None
         return connection(page, next_cursor, _message_edge_cursor, _message_node)

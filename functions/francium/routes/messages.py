@@ -33,13 +33,13 @@ def position(cursor: str | None) -> str | None:
 
 @router.get("/v1/messages/inbox")
 def inbox(
-    unread: Annotated[bool | None, Query(description="true: only unread; false or absent: all.")] = None,
+    unread: Annotated[bool | None, Query(description="true: only unread; false: only read; absent: all.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> MessageList:
     """Direct messages, broadcasts of the caller's groups and platform broadcasts, newest first."""
     caller = require_caller(router.current_event.raw_event)
-    page, after = messages.inbox_page(caller.entity_id, limit, position(cursor), bool(unread))
+    page, after = messages.inbox_page(caller.entity_id, limit, position(cursor), unread)
     return MessageList(
         items=[MessageOut.of(state, read=read) for state, read in page],
         next_cursor=encode_cursor({"before": after}) if after else None,

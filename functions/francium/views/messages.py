@@ -99,9 +99,12 @@ def read_ids(message_ids: list[UUID], entity_id: UUID) -> set[UUID]:
 
 
 def inbox_page(
-    entity_id: UUID, limit: int, before: str | None, unread_only: bool
+    entity_id: UUID, limit: int, before: str | None, unread: bool | None
 ) -> tuple[list[tuple[MessageState, bool]], str | None]:
-    """A page of the inbox, newest first; the sort key to continue before (None at the end)."""
+    """A page of the inbox, newest first; the sort key to continue before (None at the end).
+
+    ``unread`` filters on the caller's read marks: True only unread, False only read, None all.
+    """
     all_sources = sources(entity_id)
     out: list[tuple[str, MessageState, bool]] = []
     while True:
@@ -110,7 +113,7 @@ def inbox_page(
         for key, state in batch:
             if len(out) == limit:
                 return [(s, r) for _, s, r in out], out[-1][0]
-            if not (unread_only and state.id in read):
+            if unread is None or (state.id not in read) == unread:
                 out.append((key, state, state.id in read))
         if len(batch) <= limit:
             return [(s, r) for _, s, r in out], None
