@@ -127,6 +127,26 @@ def test_a_valid_body_wrapped_in_a_json_array_is_400_and_changes_nothing(client:
     assert client.get("/v1/messages/inbox", headers=bob.headers).json()["items"] == []
 
 
+def test_bodies_that_break_a_json_parser_are_400_not_500_on_rest_and_graphql(client: httpx.Client) -> None:
+    actor = register(client)
+    raw = {**actor.headers, "Content-Type": "application/json"}
+    nasty = [
+        b"[" * 20000 + b"]" * 20000,
+        b'{"a":' * 10000 + b"1" + b"}" * 10000,
+        b'{"name": "\xff\xfe broken utf-8"}',
+        b'{"to": "' + actor.id.encode() + b'", "asset": "X", "amount": ' + b"9" * 5000 + b"}",
+    ]
+    for body in nasty:
+        for path in ("/v1/groups", "/v1/transfers", "/v1/graphql"):
+            answer = client.post(path, content=body, headers={**raw, **key()})
+            assert answer.status_code == 400, (path, body[:20], answer.text)
+            assert answer.headers["X-Request-Id"]
+    unknown_operation = {"query": "query Mine { me { id } }", "operationName": "Theirs"}
+    answer = client.post("/v1/graphql", json=unknown_operation, headers=actor.headers)
+    assert answer.status_code == 400
+    assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["invalid_request"]
+
+
 def test_an_idempotency_key_is_1_to_128_printable_ascii_and_space_is_printable(client: httpx.Client) -> None:
     admin = admin_headers(client)
     code = new_asset(client, admin)

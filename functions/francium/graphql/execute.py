@@ -14,6 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from francium.freshness import wait_for
 from francium.graphql.context import RequestContext
@@ -59,7 +60,7 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
 def parse_request(body: str | None) -> GraphQLRequest:
     try:
         raw = json.loads(body or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidRequest("The body is not JSON.") from None
     try:
         return GraphQLRequest.model_validate(raw)
@@ -75,12 +76,15 @@ def run(body: str | None, caller: Caller, min_version: str | None) -> tuple[int,
             wait_for(min_version)
     except AppError as error:
         return error.status, {"errors": [problem(error)]}
-    result = schema.execute_sync(
-        request.query,
-        variable_values=request.variables,
-        operation_name=request.operation_name,
-        context_value=RequestContext(caller=caller),
-    )
+    try:
+        result = schema.execute_sync(
+            request.query,
+            variable_values=request.variables,
+            operation_name=request.operation_name,
+            context_value=RequestContext(caller=caller),
+        )
+    except CannotGetOperationTypeError:
+        return 400, {"errors": [problem(InvalidRequest("operationName names no operation of the query."))]}
     errors = [formatted(e) for e in result.errors or []]
     if result.data is None and errors and all(e.original_error is None for e in result.errors or []):
         return 400, {"errors": errors}  # it never ran: not a valid GraphQL request (syntax, validation, limits)

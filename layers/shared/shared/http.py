@@ -6,6 +6,7 @@ details, ``X-Request-Id``, correlation ids in logs, body size limit, unknown rou
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -126,7 +127,7 @@ def refuse_before_routing(event: dict[str, Any]) -> AppError | None:
     if "\x00" in body or "\\u0000" in body:
         try:
             locations += _nul_locations(json.loads(body), ["body"])
-        except ValueError:
+        except (ValueError, RecursionError):
             locations.append(["body"])
     if not locations:
         return None
@@ -134,14 +135,22 @@ def refuse_before_routing(event: dict[str, Any]) -> AppError | None:
     return InvalidRequest("Text must not contain NUL characters.", errors=errors)
 
 
-def refuse_non_object_body(event: dict[str, Any]) -> AppError | None:
-    """A JSON body must be an object. Powertools' validation reads a list as its first item (a
-    form-data rule), so ``[{...}]`` would otherwise pass as ``{...}``: no route takes a list."""
+def refuse_body(event: dict[str, Any], *, object_only: bool) -> AppError | None:
+    """A body no route should see: not UTF-8, nested too deep or with numbers too long to parse
+    (the parser fails with something other than a JSON syntax error), or, when ``object_only``, a
+    JSON array: Powertools' validation reads a list as its first item (a form-data rule), so
+    ``[{...}]`` would otherwise pass as ``{...}``. Malformed JSON is left to the route to answer."""
+    raw = event.get("body")
+    if not raw:
+        return None
     try:
-        body = json.loads(event.get("body") or "null")
-    except ValueError:
-        return None  # the route's validation answers malformed JSON
-    if not isinstance(body, list):
+        body = json.loads(base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw)
+    except json.JSONDecodeError:
+        return None
+    except (ValueError, RecursionError):  # not UTF-8, too deep, a number past the int conversion limit
+        errors = [{"loc": ["body"], "msg": "The body is not readable JSON", "type": "json_invalid"}]
+        return InvalidRequest("The body is not UTF-8 JSON this API can read.", errors=errors)
+    if not (object_only and isinstance(body, list)):
         return None
     errors = [{"loc": ["body"], "msg": "Input should be a valid dictionary or object", "type": "dict_type"}]
     return InvalidRequest("The request is not valid.", errors=errors)
@@ -153,6 +162,7 @@ def lambda_handler(
     """The Lambda entry point of an element: correlation ids, size limit, ``X-Request-Id``.
 
     ``object_bodies=False`` is for an app whose routes read their raw body themselves (GraphQL).
+    Bodies are parsed here once more to refuse what would crash the parser in a route.
     """
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -161,7 +171,7 @@ def lambda_handler(
         logger.set_correlation_id(rid)
         caller = caller_of(event)
         logger.append_keys(caller_id=str(caller.entity_id) if caller else None)
-        refused = refuse_before_routing(event) or (refuse_non_object_body(event) if object_bodies else None)
+        refused = refuse_before_routing(event) or refuse_body(event, object_only=object_bodies)
         if refused is not None:
             result = {
                 "statusCode": refused.status,
