@@ -10,10 +10,11 @@ from shared.errors import Unauthorized
 from shared.observability import logger
 
 
-def refuse_deactivated(claims: AccessClaims) -> None:
-    """A deactivated entity's tokens, and those of a revoked login session, stop working.
+def refuse_deactivated(claims: AccessClaims) -> list[str] | None:
+    """A deactivated entity's tokens, and those of a revoked login session, stop working; the
+    entity's current platform roles (None if the read side does not know it yet) win over the token's.
 
-    Both facts come from the read cache, in one batch read.
+    These facts come from the read cache, in one batch read.
     """
     from francium.views.sessions import token_holder
 
@@ -22,6 +23,7 @@ def refuse_deactivated(claims: AccessClaims) -> None:
         raise Unauthorized("The entity is deactivated.")
     if session is not None and session.revoked:
         raise Unauthorized("The login session was revoked.")
+    return list(entity.roles) if entity is not None else None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

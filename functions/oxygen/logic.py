@@ -77,4 +77,6 @@ def deactivate(entity_id: UUID, context: internal.CallContext, wait: Callable[[s
 
 def set_roles(entity_id: UUID, body: RolesBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
     command = SetPlatformRoles(entity_id=entity_id, roles=body.roles)
-    return internal.call("fluorine", command, EntityState, context)
+    done = internal.call("fluorine", command, EntityState, context)
+    sessions.await_revocation(done.write_version)  # best effort: the authorizer reads roles there
+    return done

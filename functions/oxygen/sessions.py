@@ -134,9 +134,9 @@ def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) 
 
 
 def await_revocation(write_version: str | None) -> None:
-    """Best effort: let the read side learn of a revoked session before answering, so the
-    authorizer refuses the session's access tokens on the next request (locally; deployed, after
-    its cache). The revocation is committed either way, so a slow read side is only logged."""
+    """Best effort: let the read side learn of a revoked session (or a role change) before
+    answering, so the authorizer applies it on the next request (locally; deployed, after its
+    cache). The write is committed either way, so a slow read side is only logged."""
     if not write_version:
         return
     from francium.freshness import wait_for
@@ -144,7 +144,7 @@ def await_revocation(write_version: str | None) -> None:
     try:
         wait_for(write_version, timeout=REVOCATION_WAIT_SECONDS)
     except NotReady:
-        logger.warning("read side slow to learn of a revoked session")
+        logger.warning("read side slow to learn of a revoked session or a role change")
 
 
 def check_current_password(entity_id: uuid.UUID, given: str | None, context: internal.CallContext) -> None:

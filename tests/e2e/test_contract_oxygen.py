@@ -196,3 +196,21 @@ def test_only_a_platform_admin_sets_roles_from_the_documented_set(client: httpx.
     code = f"CTR{uuid.uuid4().hex[:6].upper()}"
     created = client.post("/v1/assets", json={"code": code, "name": "Promoted", "scale": 0}, headers=promoted)
     assert_written(created, 201)
+
+
+def test_a_role_change_applies_to_tokens_already_issued_without_a_new_login(client: httpx.Client) -> None:
+    admin = admin_headers(client)
+    actor = register(client)  # logged in before the grant: its token carries no roles
+    asset = {"name": "Granted", "scale": 0}
+    granted = client.put(f"/v1/entities/{actor.id}/roles", json={"roles": ["admin"]}, headers=admin)
+    assert_written(granted, 200)
+    created = client.post(
+        "/v1/assets", json={**asset, "code": f"CTG{uuid.uuid4().hex[:6].upper()}"}, headers=actor.headers
+    )
+    assert_written(created, 201)
+    revoked = client.put(f"/v1/entities/{actor.id}/roles", json={"roles": []}, headers=admin)
+    assert_written(revoked, 200)
+    refused = client.post(
+        "/v1/assets", json={**asset, "code": f"CTG{uuid.uuid4().hex[:6].upper()}"}, headers=actor.headers
+    )
+    assert_problem(refused, 403, "forbidden")

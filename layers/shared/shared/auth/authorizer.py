@@ -13,8 +13,10 @@ from typing import Any
 from shared.auth.tokens import AccessClaims, bearer_token, verify_access_token
 from shared.errors import Unauthorized
 
-# A check that may refuse a verified token (deactivated entity, revoked session).
-ClaimsCheck = Callable[[AccessClaims], None]
+# A check that may refuse a verified token (deactivated entity, revoked session). It may answer the
+# entity's current platform roles, which then win over the token's: a role change applies to tokens
+# already issued (locally on the next request; deployed, within the authorizer cache TTL).
+ClaimsCheck = Callable[[AccessClaims], list[str] | None]
 
 
 def api_wildcard_arn(method_arn: str) -> str:
@@ -33,8 +35,8 @@ def authorize(event: dict[str, Any], check: ClaimsCheck | None = None) -> dict[s
         headers = event.get("headers") or {}
         raw = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     claims = verify_access_token(bearer_token(raw))
-    if check is not None:
-        check(claims)
+    current = check(claims) if check is not None else None
+    roles = claims.roles if current is None else current
     return {
         "principalId": str(claims.sub),
         "policyDocument": {
@@ -47,7 +49,7 @@ def authorize(event: dict[str, Any], check: ClaimsCheck | None = None) -> dict[s
                 }
             ],
         },
-        "context": {"entity_id": str(claims.sub), "kind": claims.kind, "roles": ",".join(sorted(claims.roles))},
+        "context": {"entity_id": str(claims.sub), "kind": claims.kind, "roles": ",".join(sorted(roles))},
     }
 
 
