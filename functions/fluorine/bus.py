@@ -72,8 +72,14 @@ class Outcome:
     replayed: bool = False
 
 
-def write_version_of(records: list[ChangeRecord]) -> str | None:
-    versions = [AggregateVersion(aggregate=r.aggregate, version=r.version) for r in records]
+MAX_TOKEN_AGGREGATES = 32  # ~3 KB of header at most (API Gateway allows 10 KB of headers)
+
+
+def write_version_of(records: list[ChangeRecord], tracked: list[str] | None = None) -> str | None:
+    """The write version token: the tracked aggregates' versions (every emitted one by default)."""
+    latest = {r.aggregate: r.version for r in records}
+    names = [a for a in dict.fromkeys(tracked) if a in latest] if tracked is not None else list(latest)
+    versions = [AggregateVersion(aggregate=a, version=latest[a]) for a in names[:MAX_TOKEN_AGGREGATES]]
     return encode_write_version(versions) or None
 
 
@@ -86,7 +92,7 @@ def _run_once(registered: Registered, command: BaseModel, conn: psycopg.Connecti
             if stored is not None:
                 return Outcome(stored.result, [], stored.write_version, replayed=True)
         result = registered.handle(command, uow).model_dump(mode="json")
-        version = write_version_of(uow.records)
+        version = write_version_of(uow.records, uow.read_your_writes)
         if idem is not None:
             idempotency.remember(uow, idem, result, version)
     return Outcome(result, uow.records, version)

@@ -18,10 +18,12 @@ class UnitOfWork:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self.records: list[ChangeRecord] = []
+        self.read_your_writes: list[str] | None = None
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:
         self.records = []
+        self.read_your_writes = None
         self._tx = self.conn.transaction()
         self._tx.__enter__()
         return self
@@ -50,3 +52,11 @@ class UnitOfWork:
         )
         self.records.append(record)
         return record
+
+    def track_for_reads(self, *aggregates: str) -> None:
+        """Name the aggregates the write version token must cover (default: every one emitted).
+
+        A write that touches many aggregates (a distribution to a whole group) names the few its
+        caller reads back, so the token stays small enough for an HTTP header.
+        """
+        self.read_your_writes = [*(self.read_your_writes or []), *aggregates]

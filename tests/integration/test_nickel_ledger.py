@@ -162,3 +162,21 @@ def test_concurrent_retries_of_one_key_post_once_and_all_answer_the_same(postgre
     other = command.model_copy(update={"idempotency": idem.model_copy(update={"fingerprint": "g"})})
     with pytest.raises(Conflict):
         run(other)
+
+
+def test_a_large_distribution_answers_a_small_write_version_naming_the_payers_wallet(postgres: str) -> None:
+    from shared.contracts.changes import decode_write_version
+    from shared.contracts.nickel import wallet_aggregate
+
+    # Given a payer and 60 recipients (120 changed aggregates: a transfer and a wallet each)
+    payer, *recipients = entities(61)
+    funded({payer: 1_000})
+    # When the payer distributes to all of them
+    outcome = bus.execute(
+        DistributeAsset(from_entity=payer, asset="USD", amount_each=1, recipients=recipients).model_dump(mode="json")
+    )
+    # Then the token stays header-sized and covers what the payer reads back: its wallet
+    assert len(outcome.records) == 121
+    token = outcome.write_version or ""
+    assert len(token) < 200
+    assert [v.aggregate for v in decode_write_version(token)] == [wallet_aggregate(payer, "USD")]

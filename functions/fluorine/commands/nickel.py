@@ -22,6 +22,7 @@ from shared.contracts.nickel import (
     RedeemAsset,
     TransferState,
     asset_aggregate,
+    wallet_aggregate,
 )
 from shared.errors import Conflict, NotFound, OperationFailed
 from shared.validation import MAX_AMOUNT
@@ -106,4 +107,5 @@ def distribute_asset(cmd: DistributeAsset, uow: UnitOfWork) -> DistributionResul
     ]
     ledger.post(uow, cmd.asset, accounts, postings)
     ledger.emit_balances(uow, cmd.asset, scale, accounts)
+    uow.track_for_reads(wallet_aggregate(cmd.from_entity, cmd.asset))  # the payer reads its wallet back
     return DistributionResult(transfers=len(postings), total=total)
