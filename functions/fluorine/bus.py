@@ -19,7 +19,7 @@ from fluorine import idempotency
 from fluorine.db import connection
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency, encode_write_version
-from shared.errors import InvalidRequest, field_errors
+from shared.errors import AppError, InvalidRequest, field_errors
 
 CommandT = TypeVar("CommandT", bound=BaseModel)
 Handler = Callable[[Any, UnitOfWork], BaseModel]
@@ -85,16 +85,41 @@ def write_version_of(records: list[ChangeRecord], tracked: list[str] | None = No
 
 def _run_once(registered: Registered, command: BaseModel, conn: psycopg.Connection) -> Outcome:
     idem: Idempotency | None = getattr(command, "idempotency", None)
-    name = str(getattr(command, "command", ""))
+    if idem is None:
+        with UnitOfWork(conn) as uow:
+            result = registered.handle(command, uow).model_dump(mode="json")
+            version = write_version_of(uow.records, uow.read_your_writes)
+        return Outcome(result, uow.records, version)
+    return _run_keyed(registered, command, idem, conn)
+
+
+def _run_keyed(registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection) -> Outcome:
+    """A command under an Idempotency-Key: its first answer, a result or a refusal, is kept and replayed.
+
+    The handler runs in a savepoint, so a refusal undoes its writes but keeps the claimed key,
+    which commits with the refusal; the refusal is then raised as the answer.
+    """
+    refused: AppError | None = None
     with UnitOfWork(conn) as uow:
-        if idem is not None:
-            stored = idempotency.claim(uow, idem, name)
-            if stored is not None:
-                return Outcome(stored.result, [], stored.write_version, replayed=True)
-        result = registered.handle(command, uow).model_dump(mode="json")
-        version = write_version_of(uow.records, uow.read_your_writes)
-        if idem is not None:
+        stored = idempotency.claim(uow, idem, str(getattr(command, "command", "")))
+        if stored is not None:
+            replay = idempotency.replayed_refusal(stored)
+            if replay is not None:
+                raise replay
+            return Outcome(stored.result, [], stored.write_version, replayed=True)
+        try:
+            with conn.transaction():
+                result = registered.handle(command, uow).model_dump(mode="json")
+        except AppError as refusal:
+            if refusal.status >= 500:
+                raise
+            refused, uow.records = refusal, []
+            idempotency.remember_refusal(uow, idem, refusal)
+        else:
+            version = write_version_of(uow.records, uow.read_your_writes)
             idempotency.remember(uow, idem, result, version)
+    if refused is not None:
+        raise refused
     return Outcome(result, uow.records, version)
 
 

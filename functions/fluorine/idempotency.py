@@ -2,7 +2,8 @@
 
 The claim is an insert on (caller, key): a concurrent duplicate waits on the row lock until the
 first commits, then finds the stored answer. A key is kept with its first answer, so a retry
-returns it (same body, same write version) and writes nothing.
+returns it (same body, same write version) and writes nothing. A business refusal is a first
+answer too (the contract: a repeat returns the first response), kept under ``REFUSAL``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from psycopg.types.json import Jsonb
 
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import Idempotency
-from shared.errors import Conflict
+from shared.errors import ERRORS_BY_CODE, AppError, Conflict
 
 RETENTION_HOURS = 48  # the contract promises at least 24 h
+REFUSAL = "__refusal__"  # a stored answer that is a refusal: {REFUSAL: {code, detail, errors}}
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,20 @@ def remember(uow: UnitOfWork, idem: Idempotency, result: dict[str, Any], write_v
         "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
         (Jsonb(result), write_version, idem.caller_id, idem.key),
     )
+
+
+def remember_refusal(uow: UnitOfWork, idem: Idempotency, refusal: AppError) -> None:
+    stored = {REFUSAL: {"code": refusal.code, "detail": refusal.detail, "errors": refusal.errors}}
+    remember(uow, idem, stored, None)
+
+
+def replayed_refusal(answer: StoredAnswer) -> AppError | None:
+    """The first answer's refusal, to raise again; None if the first answer was a result."""
+    refusal = answer.result.get(REFUSAL) if set(answer.result) == {REFUSAL} else None
+    if refusal is None:
+        return None
+    error_type = ERRORS_BY_CODE.get(refusal["code"], Conflict)
+    return error_type(refusal["detail"], errors=refusal.get("errors"))
 
 
 def expire(uow: UnitOfWork) -> int:

@@ -199,3 +199,26 @@ def test_redeem_returns_value_to_the_issuer_side_and_cannot_overdraw(client: htt
     )
     wallet = client.get("/v1/wallets/me", headers=fresh(alice.headers, again)).json()
     assert wallet["balances"] == [{"asset": code, "amount": 30, "scale": 2}]
+
+
+def test_a_refused_request_repeated_with_its_key_answers_the_first_refusal_and_moves_nothing(
+    client: httpx.Client,
+) -> None:
+    admin = admin_headers(client)
+    code = new_asset(client, admin)
+    alice, bob = register(client), register(client)
+    body = {"to": bob.id, "asset": code, "amount": 50}
+    idem = key()
+    refused = client.post("/v1/transfers", json=body, headers={**alice.headers, **idem})
+    first = assert_problem(refused, 422, "operation_failed")
+    funded = client.post(f"/v1/assets/{code}/issue", json={"to": alice.id, "amount": 100}, headers=admin)
+    assert_written(funded, 201)
+    again = client.post("/v1/transfers", json=body, headers={**alice.headers, **idem})
+    assert (assert_problem(again, 422, "operation_failed")["detail"], again.status_code) == (first["detail"], 422)
+    assert_problem(
+        client.post("/v1/transfers", json={**body, "amount": 5}, headers={**alice.headers, **idem}), 409, "conflict"
+    )
+    moved = client.post("/v1/transfers", json=body, headers={**alice.headers, **key()})
+    assert_written(moved, 201)
+    wallet = client.get("/v1/wallets/me", headers=fresh(alice.headers, moved)).json()
+    assert wallet["balances"] == [{"asset": code, "amount": 50, "scale": 2}]

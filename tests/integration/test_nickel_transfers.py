@@ -132,12 +132,16 @@ def test_a_retried_transfer_returns_the_first_answer_and_another_body_with_the_k
     assert pay(stack, bob, alice, 30, key="pay-1").status == 201  # keys are per caller
 
 
-def test_a_refused_transfer_is_refused_again_on_retry_and_may_succeed_once_funded(stack: StreamDriver) -> None:
+def test_a_refused_transfer_repeated_with_its_key_answers_the_first_refusal_even_once_funded(
+    stack: StreamDriver,
+) -> None:
+    # The contract: a repeat of a key with the same body returns the first response and changes nothing
     admin, alice, bob = person(stack, frozenset({"admin"})), person(stack), person(stack)
     new_asset(stack, admin)
     assert pay(stack, alice, bob, 50, key="early").status == 422
     issue(stack, admin, alice, 50)
-    assert pay(stack, alice, bob, 50, key="early").status == 201
+    assert pay(stack, alice, bob, 50, key="early").status == 422
+    assert pay(stack, alice, bob, 50, key="later").status == 201
     assert wallet(bob) == {"USD": 50}
 
 
