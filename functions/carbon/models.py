@@ -32,9 +32,11 @@ class CreateGroupBody(BaseModel):
 class UpdateGroupBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    # Absent: unchanged. A group always has a name and a visibility, so null is refused for them;
+    # a null description clears it.
+    name: Name = None  # type: ignore[assignment]
     description: GroupDescription | None = None
-    visibility: Visibility | None = None
+    visibility: Visibility = None  # type: ignore[assignment]
 
 
 class AddMemberBody(BaseModel):

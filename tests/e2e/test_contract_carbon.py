@@ -79,6 +79,8 @@ def test_joining_roles_and_ownership_follow_the_contract(client: httpx.Client) -
     )
     unknown = {"entity_id": str(uuid.uuid4()), "role": "member"}
     assert_problem(client.post(f"/v1/groups/{gid}/members", json=unknown, headers=owner.headers), 404, "not_found")
+    for bad in ({"name": None}, {"visibility": None}, {"name": "  "}, {"visibility": "secret"}, {"owner_id": owner.id}):
+        assert_problem(client.patch(f"/v1/groups/{gid}", json=bad, headers=owner.headers), 400, "invalid_request")
     renamed = client.patch(f"/v1/groups/{gid}", json={"name": "Renamed", "description": "now"}, headers=helper.headers)
     assert_written(renamed, 200)
     assert (renamed.json()["name"], renamed.json()["description"]) == ("Renamed", "now")
