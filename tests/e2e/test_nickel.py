@@ -79,7 +79,9 @@ def test_the_contracts_refusals_over_http(client: httpx.Client) -> None:
     alice_id, alice = entity(client)
     bob_id, _ = entity(client)
     client.post(f"/v1/assets/{code}/issue", json={"to": alice_id, "amount": 10}, headers=admin)
-    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    def key() -> dict[str, str]:  # a fresh key per request: a key keeps its first answer, refusals too
+        return {"Idempotency-Key": str(uuid.uuid4())}
 
     def transfer(body: dict[str, object], headers: dict[str, str]) -> tuple[int, str]:
         answer = client.post("/v1/transfers", json=body, headers=headers)
@@ -87,11 +89,11 @@ def test_the_contracts_refusals_over_http(client: httpx.Client) -> None:
 
     assert transfer({"to": bob_id, "asset": code, "amount": 1}, {}) == (401, "unauthorized")
     assert transfer({"to": bob_id, "asset": code, "amount": 1}, alice) == (400, "invalid_request")
-    assert transfer({"to": bob_id, "asset": code, "amount": "1"}, {**alice, **key}) == (400, "invalid_request")
-    assert transfer({"to": bob_id, "asset": code, "amount": 11}, {**alice, **key}) == (422, "operation_failed")
-    assert transfer({"to": alice_id, "asset": code, "amount": 1}, {**alice, **key}) == (422, "operation_failed")
-    assert transfer({"to": str(uuid.uuid4()), "asset": code, "amount": 1}, {**alice, **key}) == (404, "not_found")
-    assert transfer({"to": bob_id, "asset": "NOPE.E2E", "amount": 1}, {**alice, **key}) == (404, "not_found")
+    assert transfer({"to": bob_id, "asset": code, "amount": "1"}, {**alice, **key()}) == (400, "invalid_request")
+    assert transfer({"to": bob_id, "asset": code, "amount": 11}, {**alice, **key()}) == (422, "operation_failed")
+    assert transfer({"to": alice_id, "asset": code, "amount": 1}, {**alice, **key()}) == (422, "operation_failed")
+    assert transfer({"to": str(uuid.uuid4()), "asset": code, "amount": 1}, {**alice, **key()}) == (404, "not_found")
+    assert transfer({"to": bob_id, "asset": "NOPE.E2E", "amount": 1}, {**alice, **key()}) == (404, "not_found")
     refused = client.post("/v1/assets", json={"code": "MINE", "name": "Mine", "scale": 0}, headers=alice)
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
     taken = client.post("/v1/assets", json={"code": code, "name": "Again", "scale": 0}, headers=admin)
