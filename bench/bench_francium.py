@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchEnv, Figure, summary
+from bench.harness import BenchEnv, Figure, alternating, summary
 from shared.context import Caller
+from tests.support.aws import moto_tables
 from tests.support.events import FakeContext, api_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,24 +39,7 @@ GROUP = (
 )
 
 
-@contextmanager
-def moto_cache() -> Iterator[None]:
-    import boto3
-    from moto import mock_aws
-
-    from infra.local.services import table_spec
-    from infra.local.template import load
-    from shared.aws import reset_clients
-    from shared.settings import reset_settings
-
-    with mock_aws():
-        reset_clients()
-        reset_settings()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for name, props in load(ROOT / "template.yaml").tables.items():
-            client.create_table(**table_spec(name, props))
-        yield
-        reset_clients()
+moto_cache = moto_tables  # the read cache on moto, as the tests have it
 
 
 def apply(aggregate: str, payload: dict[str, Any], version: int = 1) -> None:
@@ -146,19 +129,13 @@ def requests_of(fn: Callable[[], None]) -> int:
 
 
 def paired(query: Callable[[], None], floor: Callable[[], None]) -> tuple[list[float], list[float]]:
-    """Milliseconds per call of each, alternated call by call so load on the machine hits both alike."""
+    """Alternated samples of a query and its floor, as many as fit the time budget."""
     for _ in range(3):  # warm-up
         query(), floor()
     started = time.perf_counter()
     query(), floor()
     repeat = int(min(MAX_REPEAT, max(MIN_REPEAT, BUDGET_S / (time.perf_counter() - started))))
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeat):
-        for fn, out in ((query, samples[0]), (floor, samples[1])):
-            begun = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - begun) * 1000)
-    return samples
+    return alternating(query, floor, repeat, warmup=0)
 
 
 def run(env: BenchEnv) -> list[Figure]:

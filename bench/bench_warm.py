@@ -10,7 +10,6 @@ The ratio is what the code costs over its own I/O; the goal is writes within 1.5
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ from pydantic import BaseModel
 
 from bench import warm_floors as floor
 from bench.bench_francium import moto_cache
-from bench.harness import BenchEnv, Figure, Goal, summary
+from bench.harness import BenchEnv, Figure, Goal, alternating, summary
 from bench.social_seed import project
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
@@ -115,18 +114,6 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
     }
 
 
-def _paired(route: Callable[[], Any], bare: Callable[[], Any], runs: int) -> tuple[list[float], list[float]]:
-    for _ in range(3):
-        route(), bare()
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for fn, out in ((route, samples[0]), (bare, samples[1])):
-            begun = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - begun) * 1000)
-    return samples
-
-
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
     with moto_cache():
@@ -137,7 +124,7 @@ def run(env: BenchEnv) -> list[Figure]:
         for name in order:
             route, bare = routes[name]
             runs = RUNS.get(name, DEFAULT_RUNS)
-            ms, base = (summary(s) for s in _paired(route, bare, runs))
+            ms, base = (summary(s) for s in alternating(route, bare, runs))
             goal = None if name in reads_before else WRITE_GOAL
             note = f"real handler in-process, {runs} runs alternated with the floor"
             figures.append(Figure(f"warm.{name}_p50", ms["p50"], "ms", "raw I/O floor p50", base["p50"], note, goal))

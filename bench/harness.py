@@ -73,6 +73,21 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
     return samples
 
 
+def alternating(
+    first: Callable[[], Any], second: Callable[[], Any], runs: int, warmup: int = 3
+) -> tuple[list[float], list[float]]:
+    """Milliseconds per call of each, alternated call by call so load on the machine hits both alike."""
+    for _ in range(warmup):
+        first(), second()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for fn, out in ((first, samples[0]), (second, samples[1])):
+            begun = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - begun) * 1000)
+    return samples
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(samples), "p99": percentile(samples, 99)}
 

@@ -6,15 +6,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from fluorine import db
-from infra.local.services import table_spec
-from infra.local.template import load
-from shared.aws import reset_clients
 from shared.settings import reset_settings
+from tests.support.aws import moto_tables
 from tests.support.postgres import fresh_database, truncate_all
 from tests.support.streams import StreamDriver
 
@@ -41,14 +37,8 @@ def postgres(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto's DynamoDB (with streams) holding the template's tables."""
-    with mock_aws():
-        reset_clients()
-        reset_settings()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for name, props in load(ROOT / "template.yaml").tables.items():
-            client.create_table(**table_spec(name, props))
+    with moto_tables():
         yield
-        reset_clients()
 
 
 @pytest.fixture
