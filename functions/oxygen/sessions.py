@@ -100,7 +100,20 @@ def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
     )
     started = internal.call("fluorine", command, SessionStarted, context).result
     logger.info("login succeeded", extra={"entity_id": str(started.entity.id), "session_id": str(started.session_id)})
+    await_entity(started.entity)
     return _pair(started.entity, started.session_id, refresh, now)
+
+
+def await_entity(entity: EntityState) -> None:
+    """Best effort: a token is handed out once the read side knows its entity, so the first
+    request made with it (``GET /v1/entities/me`` right after registering) finds the entity."""
+    token = encode_write_version([AggregateVersion(aggregate=entity_aggregate(entity.id), version=entity.version)])
+    from francium.freshness import wait_for
+
+    try:
+        wait_for(token, timeout=REVOCATION_WAIT_SECONDS)
+    except NotReady:
+        logger.warning("read side slow to learn of a new entity; its first reads may 404 briefly")
 
 
 def refresh(presented: str, context: internal.CallContext) -> TokenPair:
