@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.observability import logger
 from tests.integration.oxygen_support import PASSWORD, authorize, caller_of, login, oxygen, register
 from tests.support.events import response_json
+from tests.support.logs import captured_logs
 from tests.support.streams import StreamDriver
 
 NEW_PASSWORD = "another long passphrase"
@@ -19,15 +19,8 @@ NEW_PASSWORD = "another long passphrase"
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
     """Everything the Powertools logger writes, at DEBUG, through its own JSON formatter."""
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
-    previous = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    yield buffer
-    logger.setLevel(previous)
-    logger.removeHandler(handler)
+    with captured_logs(logging.DEBUG) as buffer:
+        yield buffer
 
 
 def test_no_secret_reaches_any_log_line_across_the_oxygen_flows(

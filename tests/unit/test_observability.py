@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
 
 from shared.observability import REDACTED, logger, redact
+from tests.support.logs import captured_logs
 
 
 def test_redact_replaces_secret_values_at_any_depth() -> None:
@@ -25,12 +25,8 @@ def test_redact_replaces_secret_values_at_any_depth() -> None:
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
     """What the structured logger writes, through its own JSON formatter."""
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
-    yield buffer
-    logger.removeHandler(handler)
+    with captured_logs() as buffer:
+        yield buffer
 
 
 def test_log_lines_redact_secret_extras_and_messages(log_lines: io.StringIO) -> None:

@@ -12,20 +12,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.changes import Idempotency
-from shared.validation import ASSET_CODE_PATTERN, Amount
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
+from shared.validation import ASSET_CODE_PATTERN, Amount, DisplayName
 
 AssetCode = Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
-AssetName = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+AssetName = DisplayName  # the same rule: 1..100 characters, not blank
 Scale = Annotated[int, Field(ge=0, le=18, strict=True)]
 Memo = Annotated[str, StringConstraints(max_length=280)]
 TransferKind = Literal["issue", "transfer", "redeem", "distribution"]
