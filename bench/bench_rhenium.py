@@ -11,14 +11,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import BenchEnv, Figure, Goal, summary, timed
+from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, summary, timed
 from bench.social_seed import read_cache, seed_entities
 from bench.sorted_table import SortedTable
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
 ENTITIES = 10_000
-SIZES = (10, 1_000, 100_000)
+SIZES = SCALE_SIZES
 GROUPS = 3
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -119,12 +119,7 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
         table.reset_counters()
         page()
         first_pages[size] = first["p50"]
-        # The 10-message inbox holds less than a page (limit 20): larger sizes compare with 1,000.
-        base = (
-            ("page at 10 messages", first_pages[SIZES[0]])
-            if size <= SIZES[1]
-            else ("page at 1,000", first_pages[SIZES[1]])
-        )
+        base = scale_baseline(size, first_pages, "messages")
         figures.append(Figure(f"rhenium.inbox_page_{size}_messages_p50", first["p50"], "ms", *base, note="limit 20"))
         figures.append(
             Figure(f"rhenium.inbox_deep_page_{size}_messages_p50", deep["p50"], "ms", note="cursor halfway down")
@@ -132,9 +127,7 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
         figures.append(Figure(f"rhenium.inbox_unread_page_{size}_messages_p50", unread["p50"], "ms"))
         figures.append(Figure(f"rhenium.inbox_page_{size}_messages_requests", table.requests, "requests"))
         items_read[size] = table.items_read
-        flat = None
-        if size == SIZES[-1]:  # flat: the largest inbox reads no more than the 1,000-message one
-            flat = Goal("value_at_most", items_read[SIZES[1]], "flat: no more items read than at 1,000")
+        flat = flat_goal(size, items_read)
         figures.append(Figure(f"rhenium.inbox_page_{size}_messages_items_read", table.items_read, "items", goal=flat))
 
 

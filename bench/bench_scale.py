@@ -13,13 +13,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import BenchEnv, Figure, Goal, summary, timed
+from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, summary, timed
 from bench.social_seed import read_cache
 from bench.sorted_table import SortedTable
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
-SIZES = (10, 1_000, 100_000)
+SIZES = SCALE_SIZES
 REPEAT = 50
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -73,15 +73,13 @@ def _curve(table: SortedTable, name: str, seed: Callable[[int], tuple[str, Calle
         table.reset_counters()
         page()
         first[size] = measured["p50"]
-        base = ("page at 10 items", first[SIZES[0]]) if size <= SIZES[1] else ("page at 1,000", first[SIZES[1]])
+        base = scale_baseline(size, first, "items")
         note = f"limit 20, {size:,} items, real handler, {REPEAT} runs"
         figures.append(Figure(f"scale.{name}_page_{size}_items_p50", measured["p50"], "ms", *base, note))
         figures.append(Figure(f"scale.{name}_page_{size}_items_p99", measured["p99"], "ms"))
         figures.append(Figure(f"scale.{name}_page_{size}_items_requests", table.requests, "requests"))
         read_at[size] = table.items_read
-        flat = None
-        if size == SIZES[-1]:  # flat: the deepest collection reads no more than the 1,000-item one
-            flat = Goal("value_at_most", read_at[SIZES[1]], "flat: no more items read than at 1,000")
+        flat = flat_goal(size, read_at)
         figures.append(Figure(f"scale.{name}_page_{size}_items_read", table.items_read, "items", goal=flat))
 
 

@@ -88,6 +88,24 @@ def alternating(
     return samples
 
 
+SCALE_SIZES = (10, 1_000, 100_000)
+
+
+def scale_baseline(size: int, p50_by_size: dict[int, float], unit: str) -> tuple[str, float]:
+    """What a scale-curve page is compared with: the smallest size, or 1,000 for the largest."""
+    small, middle = SCALE_SIZES[0], SCALE_SIZES[1]
+    if size <= middle:
+        return (f"page at {small} {unit}", p50_by_size[small])
+    return ("page at 1,000", p50_by_size[middle])
+
+
+def flat_goal(size: int, items_read_by_size: dict[int, int]) -> Goal | None:
+    """At the largest size, a page must read no more items than at 1,000 (the curve is flat)."""
+    if size != SCALE_SIZES[-1]:
+        return None
+    return Goal("value_at_most", items_read_by_size[SCALE_SIZES[1]], "flat: no more items read than at 1,000")
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(samples), "p99": percentile(samples, 99)}
 
