@@ -7,6 +7,7 @@ tests/integration/conftest.py, the local stack fixture in tests/e2e/conftest.py.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,8 @@ os.environ.update(
         "STAGE": "test",
         "INTERNAL_TRANSPORT": "local",
         "SIGNING_KEY_FILE": str(TEST_KEY_FILE),
+        # Shared with the e2e local stack, so tests can present genuine write version tokens.
+        "WRITE_VERSION_KEY": secrets.token_hex(32),
         "JWT_ISSUER": "https://elements.example.com",
         "JWT_AUDIENCE": "elements-api",
         "CHANGE_FEED_TABLE": "ChangeFeedTable",

@@ -1,34 +1,30 @@
-"""Authorizer entry point. API Gateway caches its answer per token for at most 60 s."""
+"""Authorizer entry point. API Gateway caches its answer per token for at most 60 s.
+
+``Unauthorized`` becomes API Gateway's 401 (the exact error message "Unauthorized"); any other
+failure, ``NotReady`` included, is an authorizer failure, answered by the stack's
+``AUTHORIZER_FAILURE`` gateway response: 503 ``not_ready`` with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared.auth.authorizer import authorize
-from shared.auth.tokens import AccessClaims
-from shared.errors import Unauthorized
+from shared.errors import NotReady, Unauthorized
 from shared.observability import logger
+from shared.readcache import token_holder
 
 
-def refuse_deactivated(claims: AccessClaims) -> list[str] | None:
-    """A deactivated entity's tokens, and those of a revoked login session, stop working; the
-    entity's current platform roles (None if the read side does not know it yet) win over the token's.
-
-    These facts come from the read cache, in one batch read.
-    """
-    from francium.views.sessions import token_holder
-
-    entity, session = token_holder(claims.sub, claims.sid)
-    if entity is not None and entity.status != "active":
-        raise Unauthorized("The entity is deactivated.")
-    if session is not None and session.revoked:
-        raise Unauthorized("The login session was revoked.")
-    return list(entity.roles) if entity is not None else None
+class AuthorizerNotReady(Exception):
+    """The read side does not know a fresh token's holder yet (lag after a login)."""
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        return authorize(event, refuse_deactivated)
+        return authorize(event, token_holder)
     except Unauthorized as refused:
         logger.info("token refused", extra={"reason": refused.detail})
-        raise Exception("Unauthorized") from None
+        raise Exception("Unauthorized") from None  # the exact message API Gateway reads as 401
+    except NotReady as lagging:
+        logger.info("token holder not yet projected", extra={"reason": lagging.detail})
+        raise AuthorizerNotReady(lagging.detail) from None

@@ -28,25 +28,14 @@ from shared.contracts.carbon import (
     RemoveMember,
     TransferOwnership,
     UpdateGroup,
-    group_aggregate,
-    member_aggregate,
 )
-from shared.contracts.changes import AggregateVersion, Idempotency, encode_write_version
+from shared.contracts.changes import Idempotency
 from shared.contracts.nickel import DistributeAsset, DistributionResult
 from shared.contracts.rhenium import MessageState, SendGroupBroadcast
 from shared.errors import OperationFailed
-from shared.internal import ResultT
 
 Context = internal.CallContext
 MAX_RECIPIENTS = 10_000  # DistributeAsset's bound
-
-
-def unchanged(done: internal.CallResult[ResultT], aggregate: str, version: int) -> internal.CallResult[ResultT]:
-    """A write that changed nothing still answers a write version: the state it left in place."""
-    if done.write_version is not None:
-        return done
-    token = encode_write_version([AggregateVersion(aggregate=aggregate, version=version)])
-    return done.model_copy(update={"write_version": token})
 
 
 def create(body: CreateGroupBody, owner_id: UUID, context: Context) -> internal.CallResult[GroupState]:
@@ -91,8 +80,7 @@ def change_role(
     group_id: UUID, entity_id: UUID, body: RoleBody, actor_id: UUID, context: Context
 ) -> internal.CallResult[MemberState]:
     command = ChangeMemberRole(group_id=group_id, actor_id=actor_id, entity_id=entity_id, role=body.role)
-    done = internal.call("fluorine", command, MemberState, context)
-    return unchanged(done, member_aggregate(group_id, entity_id), done.result.version)
+    return internal.call("fluorine", command, MemberState, context)
 
 
 def remove_member(
@@ -104,8 +92,7 @@ def remove_member(
 
 def hand_over(group_id: UUID, body: OwnerBody, actor_id: UUID, context: Context) -> internal.CallResult[GroupState]:
     command = TransferOwnership(group_id=group_id, actor_id=actor_id, entity_id=body.entity_id)
-    done = internal.call("fluorine", command, GroupState, context)
-    return unchanged(done, group_aggregate(group_id), done.result.version)
+    return internal.call("fluorine", command, GroupState, context)
 
 
 def broadcast(
@@ -136,4 +123,5 @@ def distribute(
         recipients=recipients,
     )
     done = internal.call("fluorine", command, DistributionResult, context)
-    return unchanged(done, group_aggregate(group_id), listed.result.group_version)
+    # A distribution that pays no one still answers a write version: the group's, as listed.
+    return done if done.write_version else done.model_copy(update={"write_version": listed.write_version})

@@ -20,9 +20,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ValidationError:
         return failure_response(InvalidRequest("not an internal request"))
     logger.set_correlation_id(request.context.request_id)
-    logger.append_keys(caller_id=request.context.caller_id, command=request.command.get("command"))
+    actor = request.context.actor
+    logger.append_keys(caller_id=str(actor.entity_id) if actor else None, command=request.command.get("command"))
     try:
-        outcome = bus.execute(request.command)
+        outcome = bus.execute(request.command, actor=actor)
     except AppError as error:
         if error.status >= 500:
             logger.exception("command failed")

@@ -10,16 +10,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
 import psycopg
 from psycopg import errors as pg_errors
 from pydantic import BaseModel, ValidationError
 
 from fluorine import idempotency
+from fluorine.authority import Authority, authorize
 from fluorine.db import connection
 from fluorine.uow import UnitOfWork
-from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency, encode_write_version
+from shared import write_versions
+from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency
 from shared.errors import AppError, InvalidRequest, field_errors
+from shared.internal import Actor
 
 CommandT = TypeVar("CommandT", bound=BaseModel)
 Handler = Callable[[Any, UnitOfWork], BaseModel]
@@ -31,21 +35,30 @@ MAX_ATTEMPTS = 6
 class Registered:
     model: type[BaseModel]
     handle: Handler
+    authority: Authority
+    acts_as: str | None
 
 
 HANDLERS: dict[str, Registered] = {}
 
 
 def command_handler(
-    model: type[CommandT],
+    model: type[CommandT], *, authority: Authority = Authority.CALLER, acts_as: str | None = None
 ) -> Callable[[Callable[[CommandT, UnitOfWork], BaseModel]], Callable[[CommandT, UnitOfWork], BaseModel]]:
-    """Register the decorated function as the handler of ``model`` (keyed by its ``command`` name)."""
+    """Register the decorated function as the handler of ``model`` (keyed by its ``command`` name).
+
+    ``authority`` is what the actor must hold, checked in the command's transaction before the
+    handler runs (a signed-in caller unless said otherwise); ``acts_as`` names the field that must
+    be the actor's own entity id.
+    """
     name = model.model_fields["command"].default
+    if acts_as is not None and acts_as not in model.model_fields:
+        raise RuntimeError(f"{name}: acts_as names no field {acts_as!r}")
 
     def register(fn: Callable[[CommandT, UnitOfWork], BaseModel]) -> Callable[[CommandT, UnitOfWork], BaseModel]:
         if name in HANDLERS:
             raise RuntimeError(f"two handlers for command {name}")
-        HANDLERS[name] = Registered(model, fn)
+        HANDLERS[name] = Registered(model, fn, authority, acts_as)
         return fn
 
     return register
@@ -75,32 +88,45 @@ class Outcome:
 MAX_TOKEN_AGGREGATES = 32  # ~3 KB of header at most (API Gateway allows 10 KB of headers)
 
 
-def write_version_of(records: list[ChangeRecord], tracked: list[str] | None = None) -> str | None:
-    """The write version token: the tracked aggregates' versions (every emitted one by default)."""
-    latest = {r.aggregate: r.version for r in records}
+def write_version_of(uow: UnitOfWork) -> str | None:
+    """The write version token, issued to the unit of work's subject: the tracked aggregates'
+    versions (every emitted one, and those left in place, by default)."""
+    latest = {**uow.unchanged, **{r.aggregate: r.version for r in uow.records}}
+    tracked = uow.read_your_writes
     names = [a for a in dict.fromkeys(tracked) if a in latest] if tracked is not None else list(latest)
     versions = [AggregateVersion(aggregate=a, version=latest[a]) for a in names[:MAX_TOKEN_AGGREGATES]]
-    return encode_write_version(versions) or None
+    if uow.subject is None or not versions:
+        return None
+    return write_versions.issue(versions, uow.subject)
 
 
-def _run_once(registered: Registered, command: BaseModel, conn: psycopg.Connection) -> Outcome:
+def subject_of(actor: Actor | None) -> UUID | None:
+    return actor.entity_id if actor is not None else None
+
+
+def _run_once(registered: Registered, command: BaseModel, conn: psycopg.Connection, actor: Actor | None) -> Outcome:
     idem: Idempotency | None = getattr(command, "idempotency", None)
     if idem is None:
-        with UnitOfWork(conn) as uow:
+        with UnitOfWork(conn, subject_of(actor)) as uow:
+            authorize(uow, registered.authority, actor, command, registered.acts_as)
             result = registered.handle(command, uow).model_dump(mode="json")
-            version = write_version_of(uow.records, uow.read_your_writes)
+            version = write_version_of(uow)
         return Outcome(result, uow.records, version)
-    return _run_keyed(registered, command, idem, conn)
+    return _run_keyed(registered, command, idem, conn, actor)
 
 
-def _run_keyed(registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection) -> Outcome:
+def _run_keyed(
+    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
+) -> Outcome:
     """A command under an Idempotency-Key: its first answer, a result or a refusal, is kept and replayed.
 
     The handler runs in a savepoint, so a refusal undoes its writes but keeps the claimed key,
-    which commits with the refusal; the refusal is then raised as the answer.
+    which commits with the refusal; the refusal is then raised as the answer. An actor without
+    the authority is refused before the key is claimed: that refusal is not the key's answer.
     """
     refused: AppError | None = None
-    with UnitOfWork(conn) as uow:
+    with UnitOfWork(conn, subject_of(actor)) as uow:
+        authorize(uow, registered.authority, actor, command, registered.acts_as)
         stored = idempotency.claim(uow, idem, str(getattr(command, "command", "")))
         if stored is not None:
             replay = idempotency.replayed_refusal(stored)
@@ -116,20 +142,20 @@ def _run_keyed(registered: Registered, command: BaseModel, idem: Idempotency, co
             refused, uow.records = refusal, []
             idempotency.remember_refusal(uow, idem, refusal)
         else:
-            version = write_version_of(uow.records, uow.read_your_writes)
+            version = write_version_of(uow)
             idempotency.remember(uow, idem, result, version)
     if refused is not None:
         raise refused
     return Outcome(result, uow.records, version)
 
 
-def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None) -> Outcome:
-    """Run one command to commit (or replay its first answer); what to answer and what to publish."""
+def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None, actor: Actor | None = None) -> Outcome:
+    """Run one command for ``actor`` to commit (or replay its first answer); what to answer and publish."""
     registered, command = parse(raw)
     conn = conn or connection()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _run_once(registered, command, conn)
+            return _run_once(registered, command, conn, actor)
         except RETRYABLE:
             if attempt == MAX_ATTEMPTS:
                 raise

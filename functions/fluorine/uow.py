@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -15,15 +16,18 @@ from shared.contracts.changes import ChangeRecord
 class UnitOfWork:
     """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, subject: UUID | None = None) -> None:
         self.conn = conn
         self.records: list[ChangeRecord] = []
         self.read_your_writes: list[str] | None = None
+        self.unchanged: dict[str, int] = {}
+        self.subject = subject  # whom the write version token is issued to (the actor, by default)
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:
         self.records = []
         self.read_your_writes = None
+        self.unchanged = {}
         self._tx = self.conn.transaction()
         self._tx.__enter__()
         return self
@@ -60,3 +64,12 @@ class UnitOfWork:
         caller reads back, so the token stays small enough for an HTTP header.
         """
         self.read_your_writes = [*(self.read_your_writes or []), *aggregates]
+
+    def left_in_place(self, aggregate: str, version: int) -> None:
+        """A write that changed nothing (already read, already a member, a logout of no session)
+        still answers a write version: the state it left in place, which its caller may read back."""
+        self.unchanged[aggregate] = version
+
+    def issue_token_to(self, entity_id: UUID) -> None:
+        """Bind the write version token to ``entity_id`` (a registration: the new entity reads it back)."""
+        self.subject = entity_id

@@ -13,16 +13,18 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from francium.freshness import wait_for
 from francium.routes import routers
 from francium.routes.graphql import PATH as GRAPHQL_PATH
-from shared.context import min_version_of
+from shared.context import caller_of, min_version_of
 from shared.http import create_app, lambda_handler
 
 app = create_app()
 
 
 def read_your_writes(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
-    token = min_version_of(app_.current_event.raw_event)
-    if token and app_.current_event.path != GRAPHQL_PATH:  # GraphQL waits itself, answering in its own shape
-        wait_for(token)
+    """Wait for ``X-Min-Version`` before a read runs (public routes read no caller's data: they ignore it)."""
+    event = app_.current_event.raw_event
+    token, caller = min_version_of(event), caller_of(event)
+    if token and caller and app_.current_event.path != GRAPHQL_PATH:  # GraphQL waits itself, in its own shape
+        wait_for(token, caller.entity_id)
     return next_middleware(app_)
 
 

@@ -16,9 +16,19 @@ from botocore.exceptions import ClientError
 from shared.aws import dynamodb
 from shared.errors import InvalidRequest
 from shared.pagination import decode_cursor, encode_cursor
-from shared.settings import get_settings
+from shared.readcache import STATE, batch_get, get, item_data, table, versions
 
-STATE = "state"
+__all__ = [
+    "STATE",
+    "CacheItem",
+    "batch_get",
+    "get",
+    "put_if_newer",
+    "query_index",
+    "query_page",
+    "query_range",
+    "versions",
+]
 
 
 @dataclass(frozen=True)
@@ -28,10 +38,6 @@ class CacheItem:
     ver: int
     data: dict[str, Any] | None  # None: a tombstone (the thing was deleted at ``ver``)
     indexes: dict[str, str] = field(default_factory=dict)  # e.g. {"gsi1pk": ..., "gsi1sk": ...}
-
-
-def table() -> str:
-    return get_settings().read_cache_table
 
 
 def put_if_newer(item: CacheItem) -> bool:
@@ -56,34 +62,6 @@ def put_if_newer(item: CacheItem) -> bool:
         raise
 
 
-def _data(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not item or "deleted" in item or "data" not in item:
-        return None
-    return json.loads(item["data"]["S"])  # type: ignore[no-any-return]
-
-
-def get(pk: str, sk: str = STATE, *, consistent: bool = False) -> dict[str, Any] | None:
-    """The live data at (pk, sk), or None if absent or deleted."""
-    answer = dynamodb().get_item(TableName=table(), Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=consistent)
-    return _data(answer.get("Item"))
-
-
-def versions(pks: list[str]) -> dict[str, int]:
-    """The projected version of each aggregate (its state item's ``ver``), strongly consistent."""
-    found: dict[str, int] = {}
-    keys = [{"pk": {"S": pk}, "sk": {"S": STATE}} for pk in dict.fromkeys(pks)]
-    for start in range(0, len(keys), 100):
-        request = {
-            table(): {"Keys": keys[start : start + 100], "ConsistentRead": True, "ProjectionExpression": "pk, ver"}
-        }
-        while request:
-            answer = dynamodb().batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(table(), []):
-                found[item["pk"]["S"]] = int(item["ver"]["N"])
-            request = answer.get("UnprocessedKeys") or {}
-    return found
-
-
 def query_index(index: str, key: str, *, limit: int = 20) -> list[dict[str, Any]]:
     """Live items whose ``<index>pk`` is ``key`` (eventually consistent)."""
     answer = dynamodb().query(
@@ -93,7 +71,7 @@ def query_index(index: str, key: str, *, limit: int = 20) -> list[dict[str, Any]
         ExpressionAttributeValues={":k": {"S": key}},
         Limit=limit,
     )
-    return [d for d in (_data(i) for i in answer.get("Items", [])) if d is not None]
+    return [d for d in (item_data(i) for i in answer.get("Items", [])) if d is not None]
 
 
 def _key_names(index: str | None) -> list[str]:
@@ -139,7 +117,7 @@ def query_page(
     raw = dynamodb().query(**request).get("Items", [])
     page, more = raw[:limit], len(raw) > limit
     next_cursor = encode_cursor({k: page[-1][k]["S"] for k in _key_names(index)}) if more and page else None
-    return [d for d in (_data(i) for i in page) if d is not None], next_cursor
+    return [d for d in (item_data(i) for i in page) if d is not None], next_cursor
 
 
 def query_range(partition: str, *, index: str, low: str, high: str, limit: int) -> list[dict[str, Any]]:
@@ -152,21 +130,4 @@ def query_range(partition: str, *, index: str, low: str, high: str, limit: int) 
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [d for d in (_data(i) for i in answer.get("Items", [])) if d is not None]
-
-
-def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Live data for many (pk, sk) keys in as few round trips as DynamoDB allows (100 a call)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 100):
-        chunk = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]]
-        request: dict[str, Any] = {table(): {"Keys": chunk}}
-        while request:
-            answer = dynamodb().batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(table(), []):
-                data = _data(item)
-                if data is not None:
-                    found[(item["pk"]["S"], item["sk"]["S"])] = data
-            request = answer.get("UnprocessedKeys") or {}
-    return found
+    return [d for d in (item_data(i) for i in answer.get("Items", [])) if d is not None]

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import time
+from uuid import UUID
 
-from francium import cache
-from shared.contracts.changes import decode_write_version
-from shared.errors import InvalidRequest, NotReady
-from shared.settings import get_settings
-
-FIRST_PAUSE = 0.01
-MAX_PAUSE = 0.2
+from shared.errors import InvalidRequest
+from shared.readcache import wait_for_versions
+from shared.write_versions import InvalidWriteVersion, verify
 
 
-def wait_for(token: str, *, timeout: float | None = None) -> None:
-    """Return once every aggregate named by ``token`` is projected at its version; else 503."""
+def wait_for(token: str, caller: UUID) -> None:
+    """Return once every aggregate named by ``token`` is projected at its version; else 503.
+
+    A token that is malformed, altered or was issued to another caller is 400 at once: it never
+    reads anything, so it cannot probe another caller's data or hold a reader waiting.
+    """
     try:
-        wanted = {v.aggregate: v.version for v in decode_write_version(token)}
-    except ValueError as exc:
+        wanted = verify(token, caller)
+    except InvalidWriteVersion as exc:
         raise InvalidRequest(
-            "X-Min-Version is not a token this API issued.",
+            "X-Min-Version is not a write version token issued to this caller.",
             errors=[{"loc": ["header", "X-Min-Version"], "msg": "Invalid write version", "type": "value_error"}],
         ) from exc
-    deadline = time.monotonic() + (get_settings().min_version_wait_seconds if timeout is None else timeout)
-    pause = FIRST_PAUSE
-    while wanted:
-        have = cache.versions(list(wanted))
-        wanted = {agg: ver for agg, ver in wanted.items() if have.get(agg, 0) < ver}
-        if not wanted:
-            return
-        if time.monotonic() + pause > deadline:
-            raise NotReady(
-                "The read side has not caught up with X-Min-Version yet; retry shortly.", headers={"Retry-After": "1"}
-            )
-        time.sleep(pause)
-        pause = min(MAX_PAUSE, pause * 2)
+    wait_for_versions(wanted)

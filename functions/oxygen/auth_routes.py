@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from oxygen import sessions
 from oxygen.models import Jwks, LoginBody, RefreshBody, TokenPair
 from shared.auth.keys import jwks
-from shared.context import caller_of, request_id_of, require_caller
-from shared.http import json_response, written
+from shared.context import require_caller
+from shared.http import context_of, json_response, written
 from shared.internal import CallContext
 
 router = Router()
@@ -17,9 +17,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _context() -> CallContext:
-    event = router.current_event.raw_event
-    caller = caller_of(event)
-    return CallContext(request_id=request_id_of(event), caller_id=str(caller.entity_id) if caller else None)
+    return context_of(router.current_event.raw_event)
 
 
 @router.post("/v1/auth/token")

@@ -19,6 +19,7 @@ from shared.contracts.oxygen import (
     UpdateEntity,
 )
 from shared.errors import InvalidRequest
+from shared.readcache import wait_for_token
 
 
 def register(body: RegisterBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
@@ -61,10 +62,8 @@ def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext
 
 
 def await_read_side(write_version: str) -> None:
-    """Block until the read cache reflects ``write_version`` (the authorizer reads it)."""
-    from francium.freshness import wait_for
-
-    wait_for(write_version)
+    """Block until the read cache reflects ``write_version`` (the authorizer reads it); 503 past the bound."""
+    wait_for_token(write_version)
 
 
 def deactivate(entity_id: UUID, context: internal.CallContext, wait: Callable[[str], None] | None = None) -> str:
@@ -78,5 +77,5 @@ def deactivate(entity_id: UUID, context: internal.CallContext, wait: Callable[[s
 def set_roles(entity_id: UUID, body: RolesBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
     command = SetPlatformRoles(entity_id=entity_id, roles=body.roles)
     done = internal.call("fluorine", command, EntityState, context)
-    sessions.await_revocation(done.write_version)  # best effort: the authorizer reads roles there
+    sessions.await_read_side(done.write_version, "a role change")  # the authorizer reads roles there
     return done

@@ -17,8 +17,7 @@ from oxygen.models import LoginBody, TokenPair
 from oxygen.passwords import verify_password
 from shared import internal
 from shared.auth.tokens import issue_access_token
-from shared.contracts.changes import AggregateVersion, encode_write_version
-from shared.contracts.oxygen import EntityState, entity_aggregate
+from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import (
     Credentials,
     FailureRecorded,
@@ -35,11 +34,12 @@ from shared.contracts.oxygen_auth import (
 )
 from shared.errors import InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
 from shared.observability import logger
+from shared.readcache import wait_for_token
 from shared.settings import get_settings
 
 MAX_LOGIN_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
-REVOCATION_WAIT_SECONDS = 2.0
+READ_SIDE_WAIT_SECONDS = 2.0
 WRONG_CREDENTIALS = "The login or the password is wrong."
 
 
@@ -98,22 +98,23 @@ def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
         at=now,
         expires_at=_refresh_expiry(now),
     )
-    started = internal.call("fluorine", command, SessionStarted, context).result
+    done = internal.call("fluorine", command, SessionStarted, context)
+    started = done.result
     logger.info("login succeeded", extra={"entity_id": str(started.entity.id), "session_id": str(started.session_id)})
-    await_entity(started.entity)
+    await_read_side(done.write_version, "a new login session")
     return _pair(started.entity, started.session_id, refresh, now)
 
 
-def await_entity(entity: EntityState) -> None:
-    """Best effort: a token is handed out once the read side knows its entity, so the first
-    request made with it (``GET /v1/entities/me`` right after registering) finds the entity."""
-    token = encode_write_version([AggregateVersion(aggregate=entity_aggregate(entity.id), version=entity.version)])
-    from francium.freshness import wait_for
-
+def await_read_side(write_version: str | None, what: str) -> None:
+    """Best effort: answer once the read side knows what the write did, so the authorizer applies it
+    on the next request (locally; deployed, after its cache): a new session and its entity (the
+    authorizer refuses a session it does not know; a token that fresh is 503 until it does), a
+    revoked session, a role change. The write is committed either way, so a slow read side is
+    only logged."""
     try:
-        wait_for(token, timeout=REVOCATION_WAIT_SECONDS)
+        wait_for_token(write_version, timeout=READ_SIDE_WAIT_SECONDS)
     except NotReady:
-        logger.warning("read side slow to learn of a new entity; its first reads may 404 briefly")
+        logger.warning("read side slow to learn of a write", extra={"what": what})
 
 
 def refresh(presented: str, context: internal.CallContext) -> TokenPair:
@@ -127,7 +128,7 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
     rotation = done.result
     if rotation.outcome == "reused":
         logger.warning("spent refresh token presented; session revoked", extra={"session_id": str(rotation.session_id)})
-        await_revocation(done.write_version)
+        await_read_side(done.write_version, "a revoked session")
     if rotation.outcome != "rotated" or rotation.entity is None or rotation.session_id is None:
         raise Unauthorized("The refresh token is invalid, expired or already used.")
     return _pair(rotation.entity, rotation.session_id, new, now)
@@ -141,23 +142,9 @@ def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) 
     still answers a write version (every successful write does): the caller's entity as it stands.
     """
     command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
-    version = internal.call("fluorine", command, SessionsRevoked, context).write_version
-    await_revocation(version)
-    return version or encode_write_version([AggregateVersion(aggregate=entity_aggregate(entity_id), version=1)])
-
-
-def await_revocation(write_version: str | None) -> None:
-    """Best effort: let the read side learn of a revoked session (or a role change) before
-    answering, so the authorizer applies it on the next request (locally; deployed, after its
-    cache). The write is committed either way, so a slow read side is only logged."""
-    if not write_version:
-        return
-    from francium.freshness import wait_for
-
-    try:
-        wait_for(write_version, timeout=REVOCATION_WAIT_SECONDS)
-    except NotReady:
-        logger.warning("read side slow to learn of a revoked session or a role change")
+    version = internal.call("fluorine", command, SessionsRevoked, context).write_version or ""
+    await_read_side(version, "a revoked session")
+    return version
 
 
 def check_current_password(entity_id: uuid.UUID, given: str | None, context: internal.CallContext) -> None:

@@ -9,14 +9,13 @@ from rhenium.models import BroadcastBody, SendMessageBody
 from shared import internal
 from shared.access import require_role
 from shared.context import Caller
-from shared.contracts.changes import AggregateVersion, Idempotency, encode_write_version
+from shared.contracts.changes import Idempotency
 from shared.contracts.rhenium import (
     MarkRead,
     MessageState,
     ReadState,
     SendMessage,
     SendPlatformBroadcast,
-    read_aggregate,
 )
 
 Context = internal.CallContext
@@ -40,8 +39,4 @@ def broadcast(body: BroadcastBody, caller: Caller, context: Context) -> internal
 
 def mark_read(message_id: UUID, reader_id: UUID, context: Context) -> internal.CallResult[ReadState]:
     """Mark read for this reader; marking again changes nothing but still names the read state's version."""
-    done = internal.call("fluorine", MarkRead(message_id=message_id, entity_id=reader_id), ReadState, context)
-    if done.write_version is None:
-        state = AggregateVersion(aggregate=read_aggregate(message_id, reader_id), version=done.result.version)
-        done = internal.CallResult[ReadState](result=done.result, write_version=encode_write_version([state]))
-    return done
+    return internal.call("fluorine", MarkRead(message_id=message_id, entity_id=reader_id), ReadState, context)

@@ -43,13 +43,14 @@ def local_environment(template: Template, svc: services.Services, state_dir: Pat
         "DYNAMODB_ENDPOINT": svc.dynamodb_endpoint,
         "DATABASE_URL": svc.database_url,
         "SIGNING_KEY_FILE": str(services.ensure_dev_keys(state_dir / "keys")),
+        "WRITE_VERSION_KEY_FILE": str(services.ensure_write_version_key(state_dir / "keys")),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     keep = {
         k: os.environ[k]
-        for k in ("SIGNING_KEY_FILE", "PUBLIC_KEYS_FILE", "MIN_VERSION_WAIT_SECONDS")
+        for k in ("SIGNING_KEY_FILE", "PUBLIC_KEYS_FILE", "WRITE_VERSION_KEY", "MIN_VERSION_WAIT_SECONDS")
         if os.environ.get(k)
     }
     return environment(template, {**overrides, **keep})

@@ -89,13 +89,18 @@ class Gateway:
         self.log = log
 
     def gateway_response(self, kind: str, request_id: str, status: int) -> Response:
+        """The template's gateway response of this kind: its status, body and static headers."""
         spec = self.template.gateway_responses.get(kind, {})
         body = spec.get("ResponseTemplates", {}).get("application/json", "")
+        headers = {"X-Request-Id": request_id}
+        for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items():
+            if str(value).startswith("'") and str(value).endswith("'"):  # a static value, as API Gateway quotes it
+                headers[name] = str(value)[1:-1]
         return Response(
             body.replace("$context.requestId", request_id),
             status_code=int(spec.get("StatusCode", status)),
             media_type="application/problem+json",
-            headers={"X-Request-Id": request_id},
+            headers=headers,
         )
 
     def authorize(self, request: Request, route: Route, request_id: str) -> dict[str, Any] | Response:
@@ -108,8 +113,10 @@ class Gateway:
                 self.template.authorizer_function or "",
                 {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn},
             )
-        except Exception:
-            return self.gateway_response("UNAUTHORIZED", request_id, 401)
+        except Exception as error:  # as API Gateway reads a Lambda authorizer's failure
+            if str(error) == "Unauthorized":
+                return self.gateway_response("UNAUTHORIZED", request_id, 401)
+            return self.gateway_response("AUTHORIZER_FAILURE", request_id, 500)
         statement = answer["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":
             return self.gateway_response("ACCESS_DENIED", request_id, 403)

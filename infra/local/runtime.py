@@ -18,7 +18,13 @@ from typing import Any
 from infra.local.template import Function, Template
 
 # Deployed-only settings that must not leak into a local run (they would send us to SSM or Secrets Manager).
-DEPLOYED_ONLY = {"DATABASE_SECRET_ARN", "SIGNING_KEY_PARAMETER", "PUBLIC_KEYS_PARAMETER", "POWERTOOLS_SERVICE_NAME"}
+DEPLOYED_ONLY = {
+    "DATABASE_SECRET_ARN",
+    "SIGNING_KEY_PARAMETER",
+    "PUBLIC_KEYS_PARAMETER",
+    "WRITE_VERSION_KEY_PARAMETER",
+    "POWERTOOLS_SERVICE_NAME",
+}
 
 
 @dataclass

@@ -97,6 +97,18 @@ def ensure_dev_keys(directory: Path) -> Path:
     return path
 
 
+def ensure_write_version_key(directory: Path) -> Path:
+    """The HMAC key of write version tokens, created once under .local/ so tokens outlive a restart."""
+    import secrets
+
+    path = directory / "write-version.key"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path
+
+
 def start(template: Template) -> Services:
     """Start (or adopt, when DYNAMODB_ENDPOINT / DATABASE_URL are set) the services, then prepare them."""
     for key, value in LOCAL_CREDENTIALS.items():

@@ -108,3 +108,11 @@ def inbox(client: httpx.Client, actor: Actor, **params: Any) -> list[dict[str, A
 def inbox_with(client: httpx.Client, actor: Actor, text: str) -> list[dict[str, Any]]:
     """The inbox once a message containing ``text`` has arrived (bounded wait)."""
     return eventually(lambda: inbox(client, actor), lambda items: any(text in m["body"] for m in items))
+
+
+def settled(client: httpx.Client, writer: dict[str, str], write: httpx.Response) -> None:
+    """Wait until the read side reflects ``write``, as its writer reads it back (a write version
+    token works only for the caller it was issued to); other callers' reads made after this see it
+    too (one read cache)."""
+    answer = client.get("/v1/entities/me", headers=fresh(writer, write))
+    assert answer.status_code == 200, answer.text

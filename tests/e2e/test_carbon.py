@@ -6,15 +6,13 @@ import uuid
 
 import httpx
 
-from tests.support.tokens import bearer
+from tests.e2e.contract_support import register, settled
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    body = {"kind": "real", "handle": f"c_{uuid.uuid4().hex[:10]}", "display_name": "Carbon", "password": "x" * 14}
-    created = client.post("/v1/entities", json=body)
-    assert created.status_code == 201, created.text
-    entity_id = created.json()["id"]
-    return entity_id, {**bearer(entity_id), "X-Min-Version": created.headers["X-Write-Version"]}
+    """A registered entity, logged in for real: its id and its bearer headers."""
+    actor = register(client)
+    return actor.id, actor.headers
 
 
 def test_a_private_group_is_created_joined_by_invitation_and_hidden_from_outsiders(client: httpx.Client) -> None:
@@ -29,13 +27,13 @@ def test_a_private_group_is_created_joined_by_invitation_and_hidden_from_outside
     assert client.post(f"{path}/join", headers=member).status_code == 403
     added = client.post(f"{path}/members", json={"entity_id": member_id}, headers=owner)
     assert added.status_code == 201, added.text
-    fresh = {"X-Min-Version": added.headers["X-Write-Version"]}
-    members = client.get(f"{path}/members", headers={**member, **fresh})
+    settled(client, owner, added)
+    members = client.get(f"{path}/members", headers=member)
     assert members.status_code == 200, members.text
     assert [m["role"] for m in members.json()["items"]] == ["owner", "member"]
-    hidden = client.get(path, headers={**outsider, **fresh})
+    hidden = client.get(path, headers=outsider)
     assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
-    mine = client.get("/v1/entities/me/groups", headers={**member, **fresh}).json()["items"]
+    mine = client.get("/v1/entities/me/groups", headers=member).json()["items"]
     assert [(g["id"], g["role"], g["member_count"]) for g in mine] == [(group["id"], "member", 2)]
 
 
@@ -47,7 +45,8 @@ def test_an_admin_broadcast_reaches_a_members_inbox_and_the_owner_cannot_leave(c
     assert client.post(f"{path}/join", headers=member).status_code == 201
     sent = client.post(f"{path}/broadcast", json={"body": "rehearsal moved"}, headers=owner)
     assert sent.status_code == 202, sent.text
-    inbox = client.get("/v1/messages/inbox", headers={**member, "X-Min-Version": sent.headers["X-Write-Version"]})
+    settled(client, owner, sent)
+    inbox = client.get("/v1/messages/inbox", headers=member)
     assert [m["id"] for m in inbox.json()["items"]] == [sent.json()["id"]]
     assert client.post(f"{path}/broadcast", json={"body": "mine"}, headers=member).status_code == 403
     leaving = client.delete(f"{path}/members/{owner_id}", headers=owner)

@@ -11,17 +11,18 @@ import uuid
 import httpx
 import jwt
 
+from shared import write_versions
 from shared.auth.tokens import issue_access_token
-from shared.contracts.changes import AggregateVersion, encode_write_version
+from shared.contracts.changes import AggregateVersion
 from tests.e2e.contract_support import (
     admin_headers,
     assert_problem,
     assert_written,
-    fresh,
     key,
     login,
     new_asset,
     register,
+    settled,
     unique_handle,
 )
 
@@ -122,7 +123,7 @@ def test_a_valid_body_wrapped_in_a_json_array_is_400_and_changes_nothing(client:
         "/v1/entities", json={"kind": "real", "handle": handle, "display_name": "x", "password": "p" * 14}
     )
     assert_written(registered, 201)  # the wrapped registration did not take the handle
-    me = client.get("/v1/entities/me", headers=fresh(alice.headers, registered)).json()
+    me = client.get("/v1/entities/me", headers=alice.headers).json()
     assert me["display_name"] == "Contract"
     assert client.get("/v1/messages/inbox", headers=bob.headers).json()["items"] == []
 
@@ -165,7 +166,8 @@ def test_an_idempotency_key_is_1_to_128_printable_ascii_and_space_is_printable(c
     longest = {**admin, "Idempotency-Key": "k" * 127 + "!"}
     last = client.post(f"/v1/assets/{code}/issue", json=issue, headers=longest)
     assert_written(last, 201)
-    wallet = client.get("/v1/wallets/me", headers=fresh(alice.headers, last))
+    settled(client, admin, last)
+    wallet = client.get("/v1/wallets/me", headers=alice.headers)
     assert wallet.json()["balances"] == [{"asset": code, "amount": 10, "scale": 2}]
 
 
@@ -175,7 +177,7 @@ def test_x_min_version_must_be_ours_and_a_read_side_that_never_gets_there_is_503
     actor = register(client)
     garbage = client.get("/v1/entities/me", headers={**actor.headers, "X-Min-Version": "not-a-token"})
     assert_problem(garbage, 400, "invalid_request")
-    never = encode_write_version([AggregateVersion(aggregate=f"entity#{actor.id}", version=10**9)])
+    never = write_versions.issue([AggregateVersion(aggregate=f"entity#{actor.id}", version=10**9)], actor.id)
     assert_problem(client.get("/v1/entities/me", headers={**actor.headers, "X-Min-Version": never}), 503, "not_ready")
 
 

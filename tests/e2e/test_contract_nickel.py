@@ -16,6 +16,7 @@ from tests.e2e.contract_support import (
     key,
     new_asset,
     register,
+    settled,
 )
 
 MAX = 9_223_372_036_854_775_807
@@ -47,7 +48,8 @@ def test_assets_are_created_by_admins_listed_by_code_and_validated(client: httpx
         {"code": "OK1", "name": "   ", "scale": 2},
     ):
         assert_problem(client.post("/v1/assets", json=bad, headers=admin), 400, "invalid_request")
-    one = client.get(f"/v1/assets/{code}", headers=fresh(user.headers, created))
+    settled(client, admin, created)
+    one = client.get(f"/v1/assets/{code}", headers=user.headers)
     assert (one.status_code, one.json()) == (200, created.json())
     assert_problem(client.get("/v1/assets/NOPE-NOT-HERE", headers=user.headers), 404, "not_found")
     codes: list[str] = []
@@ -94,7 +96,8 @@ def test_amounts_are_json_integers_from_1_to_2_63_minus_1_and_anything_else_is_4
         "/v1/transfers", json={"to": bob.id, "asset": code, "amount": MAX}, headers={**alice.headers, **key()}
     )
     assert_written(moved, 201)
-    wallet = client.get("/v1/wallets/me", headers=fresh(bob.headers, moved)).json()
+    settled(client, alice.headers, moved)
+    wallet = client.get("/v1/wallets/me", headers=bob.headers).json()
     assert wallet == {"entity_id": bob.id, "balances": [{"asset": code, "amount": MAX, "scale": 2}]}
 
 

@@ -15,6 +15,7 @@ from tests.e2e.contract_support import (
     inbox_with,
     key,
     register,
+    settled,
 )
 
 MESSAGE_FIELDS = {"id", "from", "to", "body", "sent_at", "read"}
@@ -43,12 +44,13 @@ def test_a_direct_message_is_validated_replayed_per_key_and_seen_only_by_its_par
     assert (replay.status_code, replay.json()) == (201, message)
     clash = client.post("/v1/messages", json={**body, "body": "other"}, headers={**alice.headers, **idem})
     assert_problem(clash, 409, "conflict")
-    items = client.get("/v1/messages/inbox", headers=fresh(bob.headers, sent)).json()["items"]
+    settled(client, alice.headers, sent)
+    items = client.get("/v1/messages/inbox", headers=bob.headers).json()["items"]
     assert [m["id"] for m in items] == [message["id"]]
     for reader in (alice, bob):
-        seen = client.get(f"/v1/messages/{message['id']}", headers=fresh(reader.headers, sent))
+        seen = client.get(f"/v1/messages/{message['id']}", headers=reader.headers)
         assert (seen.status_code, seen.json()["body"]) == (200, body["body"])
-    assert_problem(client.get(f"/v1/messages/{message['id']}", headers=fresh(eve.headers, sent)), 404, "not_found")
+    assert_problem(client.get(f"/v1/messages/{message['id']}", headers=eve.headers), 404, "not_found")
     assert_problem(client.post(f"/v1/messages/{message['id']}/read", headers=eve.headers), 404, "not_found")
     for unknown_id in (str(uuid.uuid4()), "not-a-uuid"):
         assert_problem(client.get(f"/v1/messages/{unknown_id}", headers=bob.headers), 404, "not_found")
@@ -62,7 +64,8 @@ def test_the_inbox_is_newest_first_paginated_and_filters_on_read_marks(client: h
         sent = client.post("/v1/messages", json={"to_entity": bob.id, "body": f"note {n}"}, headers=alice.headers)
         assert_written(sent, 201)
         ids.append(sent.json()["id"])
-    first = client.get("/v1/messages/inbox", params={"limit": 2}, headers=fresh(bob.headers, sent)).json()
+    settled(client, alice.headers, sent)
+    first = client.get("/v1/messages/inbox", params={"limit": 2}, headers=bob.headers).json()
     second = client.get("/v1/messages/inbox", params={"cursor": first["next_cursor"]}, headers=bob.headers).json()
     assert [m["id"] for m in first["items"] + second["items"]] == ids[::-1]
     assert second["next_cursor"] is None

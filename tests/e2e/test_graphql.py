@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 
-from tests.support.tokens import bearer
+from tests.e2e.contract_support import register, settled
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    body = {"kind": "real", "handle": f"g_{uuid.uuid4().hex[:10]}", "display_name": "Graph", "password": "x" * 14}
-    created = client.post("/v1/entities", json=body)
-    assert created.status_code == 201, created.text
-    entity_id = created.json()["id"]
-    return entity_id, {**bearer(entity_id), "X-Min-Version": created.headers["X-Write-Version"]}
+    """A registered entity, logged in for real: its id and its bearer headers."""
+    actor = register(client)
+    return actor.id, actor.headers
 
 
 def graphql(client: httpx.Client, headers: dict[str, str], query: str, **variables: Any) -> httpx.Response:
@@ -30,15 +27,15 @@ def test_graphql_reads_a_group_and_its_members_after_a_write_over_http(client: h
     group = client.post("/v1/groups", json={"name": "Graph", "visibility": "private"}, headers=owner).json()
     added = client.post(f"/v1/groups/{group['id']}/members", json={"entity_id": member_id}, headers=owner)
     assert added.status_code == 201, added.text
-    fresh = {"X-Min-Version": added.headers["X-Write-Version"]}
+    settled(client, owner, added)
     query = (
         "query($id: ID!) { me { id } group(id: $id) { name memberCount members(first: 1) {"
         " edges { node { entityId role entity { id } } } pageInfo { hasNextPage endCursor } } } }"
     )
 
     # When the member and the outsider ask over HTTP, waiting for the write
-    seen = graphql(client, {**member, **fresh}, query, id=group["id"])
-    hidden = graphql(client, {**outsider, **fresh}, query, id=group["id"])
+    seen = graphql(client, member, query, id=group["id"])
+    hidden = graphql(client, outsider, query, id=group["id"])
 
     # Then the member sees it (Relay connection, camelCase), the outsider gets null + not_found
     assert seen.status_code == 200, seen.text

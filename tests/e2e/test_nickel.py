@@ -7,14 +7,13 @@ import uuid
 
 import httpx
 
-from tests.support.tokens import bearer
+from tests.e2e.contract_support import register
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    body = {"kind": "real", "handle": f"n_{uuid.uuid4().hex[:10]}", "display_name": "Nickel", "password": "x" * 14}
-    created = client.post("/v1/entities", json=body)
-    assert created.status_code == 201, created.text
-    return created.json()["id"], bearer(created.json()["id"])
+    """A registered entity, logged in for real: its id and its bearer headers."""
+    actor = register(client)
+    return actor.id, actor.headers
 
 
 def admin_headers(client: httpx.Client) -> dict[str, str]:
@@ -65,7 +64,7 @@ def test_issue_transfer_and_redeem_move_value_and_the_recipient_is_told(client: 
     )
     wallet = client.get("/v1/wallets/me", headers={**alice, **fresh(sent)}).json()
     assert wallet == {"entity_id": alice_id, "balances": [{"asset": code, "amount": 750, "scale": 2}]}
-    history = client.get("/v1/wallets/me/transfers", params={"asset": code}, headers={**bob, **fresh(sent)}).json()
+    history = client.get("/v1/wallets/me/transfers", params={"asset": code}, headers=bob).json()
     assert history["items"] == [transfer]
     redeemed = client.post(f"/v1/assets/{code}/redeem", json={"amount": 250}, headers=bob)
     assert (redeemed.status_code, redeemed.json()["to"]) == (201, None)

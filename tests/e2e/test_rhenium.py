@@ -6,15 +6,13 @@ import uuid
 
 import httpx
 
-from tests.support.tokens import bearer
+from tests.e2e.contract_support import register, settled
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    body = {"kind": "real", "handle": f"r_{uuid.uuid4().hex[:10]}", "display_name": "Rhenium", "password": "x" * 14}
-    created = client.post("/v1/entities", json=body)
-    assert created.status_code == 201, created.text
-    entity_id = created.json()["id"]
-    return entity_id, {**bearer(entity_id), "X-Min-Version": created.headers["X-Write-Version"]}
+    """A registered entity, logged in for real: its id and its bearer headers."""
+    actor = register(client)
+    return actor.id, actor.headers
 
 
 def admin_headers(client: httpx.Client) -> dict[str, str]:
@@ -35,11 +33,11 @@ def test_a_direct_message_is_delivered_read_and_hidden_from_others(client: httpx
         "/v1/messages", json={"to_entity": bob_id, "body": "hi"}, headers={**alice, "Idempotency-Key": "m1"}
     )
     assert replay.json() == sent.json()
-    fresh = {"X-Min-Version": sent.headers["X-Write-Version"]}
+    settled(client, alice, sent)
     message = sent.json()
-    inbox = client.get("/v1/messages/inbox", params={"unread": "true"}, headers={**bob, **fresh}).json()
+    inbox = client.get("/v1/messages/inbox", params={"unread": "true"}, headers=bob).json()
     assert [m["id"] for m in inbox["items"]] == [message["id"]]
-    assert client.get(f"/v1/messages/{message['id']}", headers={**eve, **fresh}).status_code == 404
+    assert client.get(f"/v1/messages/{message['id']}", headers=eve).status_code == 404
     marked = client.post(f"/v1/messages/{message['id']}/read", headers=bob)
     assert marked.status_code == 204, marked.text
     after = {"X-Min-Version": marked.headers["X-Write-Version"]}
@@ -52,10 +50,12 @@ def test_a_message_to_nobody_is_404_and_only_admins_broadcast(client: httpx.Clie
     missing = client.post("/v1/messages", json={"to_entity": str(uuid.uuid4()), "body": "hi"}, headers=alice)
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     assert client.post("/v1/broadcasts", json={"body": "hear me"}, headers=alice).status_code == 403
-    sent = client.post("/v1/broadcasts", json={"body": "hello everyone"}, headers=admin_headers(client))
+    admin = admin_headers(client)
+    sent = client.post("/v1/broadcasts", json={"body": "hello everyone"}, headers=admin)
     assert sent.status_code == 202, sent.text
     assert sent.json()["to"] == {"all": True}
-    inbox = client.get("/v1/messages/inbox", headers={**alice, "X-Min-Version": sent.headers["X-Write-Version"]})
+    settled(client, admin, sent)
+    inbox = client.get("/v1/messages/inbox", headers=alice)
     assert sent.json()["id"] in [m["id"] for m in inbox.json()["items"]]
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.support.tokens import bearer
+PASSWORD = "a long enough password"
 
 
 def register(client: httpx.Client, handle: str | None = None) -> httpx.Response:
@@ -14,7 +14,7 @@ def register(client: httpx.Client, handle: str | None = None) -> httpx.Response:
         "kind": "real",
         "handle": handle or f"e2e_{uuid.uuid4().hex[:10]}",
         "display_name": "E2E User",
-        "password": "a long enough password",
+        "password": PASSWORD,
     }
     return client.post("/v1/entities", json=body)
 
@@ -45,7 +45,9 @@ def test_a_registered_entity_is_readable_with_its_write_version(client: httpx.Cl
     assert created.status_code == 201, created.text
     entity = created.json()
     version = created.headers["X-Write-Version"]
-    answer = client.get(f"/v1/entities/{entity['id']}", headers={**bearer(entity["id"]), "X-Min-Version": version})
+    pair = client.post("/v1/auth/token", json={"login": entity["handle"], "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {pair['access_token']}", "X-Min-Version": version}
+    answer = client.get(f"/v1/entities/{entity['id']}", headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {k: entity[k] for k in ("id", "kind", "handle", "display_name", "created_at")}
 

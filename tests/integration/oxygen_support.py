@@ -41,7 +41,15 @@ def register(stack: StreamDriver, **fields: Any) -> EntityOut:
 
 
 def caller_of(entity: EntityOut) -> Caller:
-    return Caller(entity_id=entity.id, kind=entity.kind, roles=frozenset(entity.roles))
+    """The caller an access token of a new login session of ``entity`` makes (the session is
+    published; the next drain projects it)."""
+    from fluorine import db
+    from fluorine.publisher import publish
+    from tests.support.factories import start_session
+
+    actor, started = start_session(entity.id)
+    publish(db.connection(), started.records)
+    return Caller(entity_id=entity.id, kind=entity.kind, roles=frozenset(entity.roles), session_id=actor.session_id)
 
 
 def login(login: str, password: str = PASSWORD) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from fluorine import bus, db
 from fluorine.publisher import publish
 from shared.context import Caller
 from shared.contracts.oxygen import DeactivateEntity, EntityState
+from shared.internal import Actor
 from tests.support.events import FakeContext, api_event, response_header, response_json
-from tests.support.factories import register_entity
+from tests.support.factories import grant_roles, register_entity, start_session
 from tests.support.streams import StreamDriver
 
 
@@ -25,17 +26,24 @@ class Answer:
 
 
 def person(stack: StreamDriver, roles: frozenset[str] = frozenset()) -> Caller:
-    """A registered, published and projected entity, as the caller its token would make."""
+    """A registered entity (granted ``roles``) signed in, published and projected: the caller its token would make."""
     state, outcome = register_entity()
-    publish(db.connection(), outcome.records)
+    actor, session = start_session(state.id)
+    for done in [outcome, session, *grant_roles(state.id, roles)]:
+        publish(db.connection(), done.records)
     stack.drain()
-    return Caller(entity_id=state.id, kind=state.kind, roles=roles)
+    return Caller(entity_id=state.id, kind=state.kind, roles=roles, session_id=actor.session_id)
+
+
+def actor(who: Caller) -> Actor:
+    return Actor(entity_id=who.entity_id, session_id=who.session_id)
 
 
 def deactivate(stack: StreamDriver, who: Caller) -> None:
     from datetime import UTC, datetime
 
-    outcome = bus.execute(DeactivateEntity(entity_id=who.entity_id, at=datetime.now(UTC)).model_dump(mode="json"))
+    command = DeactivateEntity(entity_id=who.entity_id, at=datetime.now(UTC))
+    outcome = bus.execute(command.model_dump(mode="json"), actor=actor(who))
     publish(db.connection(), outcome.records)
     stack.drain()
     assert EntityState.model_validate(outcome.result).status == "deactivated"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fluorine import bus, db
+from fluorine import db
 from fluorine.publisher import publish
 from francium import cache
 from shared.context import Caller
 from shared.contracts.nickel import BalanceState, CreateAsset, IssueAsset, wallet_aggregate
 from tests.integration.social_support import Answer, add, carbon, inbox_ids, new_group, person
+from tests.support.factories import act
 from tests.support.streams import StreamDriver
 
 ASSET = "GOLD"
@@ -21,7 +22,7 @@ def fund(stack: StreamDriver, who: Caller, amount: int) -> None:
         CreateAsset(code=ASSET, name="Gold", scale=2),
         IssueAsset(id=uuid.uuid4(), asset=ASSET, to=who.entity_id, amount=amount),
     ):
-        publish(db.connection(), bus.execute(command.model_dump(mode="json")).records)
+        publish(db.connection(), act(command).records)
     stack.drain()
 
 

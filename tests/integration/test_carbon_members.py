@@ -142,9 +142,10 @@ def test_concurrent_joins_are_serialized_per_group_and_the_count_stays_exact(
 
     import psycopg
 
-    from fluorine import bus, db
+    from fluorine import db
     from shared.contracts.carbon import JoinGroup
     from shared.errors import AppError
+    from tests.support.factories import act
 
     owner = person(stack)
     joiners = [person(stack) for _ in range(6)]
@@ -152,9 +153,9 @@ def test_concurrent_joins_are_serialized_per_group_and_the_count_stays_exact(
     outcomes: list[str] = []
 
     def join(who_id: str) -> None:
-        command = JoinGroup(group_id=group["id"], entity_id=who_id).model_dump(mode="json")
+        command = JoinGroup(group_id=group["id"], entity_id=who_id)
         try:
-            bus.execute(command)
+            act(command)
             outcomes.append("joined")
         except AppError as error:
             outcomes.append(error.code)

@@ -29,9 +29,9 @@ def committed_entities(count: int) -> list[Any]:
 
 
 def rename(entity_id: Any, name: str) -> None:
-    from fluorine import bus
+    from tests.support.factories import act
 
-    outcome = bus.execute(UpdateEntity(entity_id=entity_id, display_name=name).model_dump(mode="json"))
+    outcome = act(UpdateEntity(entity_id=entity_id, display_name=name))
     publish(db.connection(), outcome.records)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
 from francium import cache
-from shared.contracts.changes import AggregateVersion, encode_write_version
+from shared import write_versions
+from shared.contracts.changes import AggregateVersion
 from shared.contracts.oxygen import entity_aggregate
 from tests.integration.graphql_support import codes, graphql
 from tests.integration.social_support import add, new_group, person
@@ -92,17 +94,21 @@ def test_a_cursor_of_another_list_is_invalid_request(stack: StreamDriver) -> Non
 def test_x_min_version_not_reached_is_503_not_ready_and_a_bad_token_is_400(stack: StreamDriver) -> None:
     # Given a caller and a token naming a version the read side does not have
     alice = person(stack)
-    ahead = encode_write_version([AggregateVersion(aggregate=entity_aggregate(alice.entity_id), version=99)])
-    reached = encode_write_version([AggregateVersion(aggregate=entity_aggregate(alice.entity_id), version=1)])
+    mine = entity_aggregate(alice.entity_id)
+    ahead = write_versions.issue([AggregateVersion(aggregate=mine, version=99)], alice.entity_id)
+    reached = write_versions.issue([AggregateVersion(aggregate=mine, version=1)], alice.entity_id)
+    someone_elses = write_versions.issue([AggregateVersion(aggregate=mine, version=1)], uuid.uuid4())
 
     # When GraphQL is asked with each
     late = graphql(alice, "{ me { id } }", headers={"X-Min-Version": ahead})
     bad = graphql(alice, "{ me { id } }", headers={"X-Min-Version": "bm9wZQ"})
+    foreign = graphql(alice, "{ me { id } }", headers={"X-Min-Version": someone_elses})
     fine = graphql(alice, "{ me { id } }", headers={"X-Min-Version": reached})
 
-    # Then 503 not_ready (with Retry-After), 400 invalid_request, and 200
+    # Then 503 not_ready (with Retry-After), 400 invalid_request (twice), and 200
     assert (late.status, codes(late), late.header("Retry-After")) == (503, ["not_ready"], "1")
     assert (bad.status, codes(bad)) == (400, ["invalid_request"])
+    assert (foreign.status, codes(foreign)) == (400, ["invalid_request"])
     assert fine.status == 200
     assert fine.body["data"]["me"]["id"] == str(alice.entity_id)
 

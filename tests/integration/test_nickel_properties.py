@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from fluorine import bus, db
+from fluorine import db
 from shared.contracts.changes import Idempotency
 from shared.contracts.nickel import CreateAsset, IssueAsset, PostTransfer, RedeemAsset
 from shared.errors import AppError
 from tests.integration.nickel_support import assert_ledger_consistent, ledger_balances
-from tests.support.factories import register_entity
+from tests.support.factories import act, register_entity
 from tests.support.postgres import truncate_all
 
 MAX = 9_223_372_036_854_775_807
@@ -32,7 +32,7 @@ holder = st.integers(0, HOLDERS - 1)
 def outcome(command: Any) -> dict[str, Any] | str:
     """The command's result, or the error code it was refused with."""
     try:
-        return bus.execute(command.model_dump(mode="json")).result
+        return act(command).result
     except AppError as exc:
         return exc.code
 

@@ -14,20 +14,20 @@ from tests.support.events import response_header, response_json
 from tests.support.streams import StreamDriver
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-REAL_AWAIT_REVOCATION = sessions.await_revocation
+REAL_AWAIT_READ_SIDE = sessions.await_read_side
 
 
 @pytest.fixture(autouse=True)
 def read_side(stack: StreamDriver, monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Stand in for the stream mapping while a revocation waits: drain the feed, then really wait."""
+    """Stand in for the stream mapping while Oxygen waits for the read side: drain the feed, then really wait."""
     waited: list[str | None] = []
 
-    def drain_then_wait(version: str | None) -> None:
+    def drain_then_wait(version: str | None, what: str) -> None:
         waited.append(version)
         stack.drain()
-        REAL_AWAIT_REVOCATION(version)
+        REAL_AWAIT_READ_SIDE(version, what)
 
-    monkeypatch.setattr(sessions, "await_revocation", drain_then_wait)
+    monkeypatch.setattr(sessions, "await_read_side", drain_then_wait)
     return waited
 
 
@@ -264,8 +264,8 @@ def test_a_slow_read_side_does_not_change_the_reuse_answer(
     stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a read side that never catches up (nothing drains the feed)
-    monkeypatch.setattr(sessions, "REVOCATION_WAIT_SECONDS", 0.05)
-    monkeypatch.setattr(sessions, "await_revocation", REAL_AWAIT_REVOCATION)
+    monkeypatch.setattr(sessions, "READ_SIDE_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(sessions, "await_read_side", REAL_AWAIT_READ_SIDE)
     entity = register(stack)
     first = response_json(login(entity.handle))
     oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})

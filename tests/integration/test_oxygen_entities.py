@@ -18,21 +18,31 @@ NEW_PASSWORD = "an entirely new passphrase"
 @pytest.fixture
 def await_read_side(stack: StreamDriver, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Stand in for the stream mapping while DELETE waits: drain the feed, then really wait for the version."""
-    from francium.freshness import wait_for
+    from shared.readcache import wait_for_token
 
     waited: list[str] = []
 
     def drain_then_wait(version: str) -> None:
         waited.append(version)
         stack.drain()
-        wait_for(version, timeout=1)
+        wait_for_token(version, timeout=1)
 
     monkeypatch.setattr("oxygen.logic.await_read_side", drain_then_wait)
     return waited
 
 
+@pytest.fixture(autouse=True)
+def logins_reach_the_read_side(stack: StreamDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand in for the stream mapping while a login waits for the read side to know its session."""
+    monkeypatch.setattr("oxygen.sessions.await_read_side", lambda version, what: stack.drain())
+
+
 def admin_caller() -> Caller:
-    return Caller(entity_id=uuid.uuid4(), kind="real", roles=frozenset({"admin"}))
+    """A platform admin (made by the bootstrap command) in a live login session."""
+    from tests.support.factories import admin_actor
+
+    admin = admin_actor()
+    return Caller(entity_id=admin.entity_id, kind="real", roles=frozenset({"admin"}), session_id=admin.session_id)
 
 
 # Registration ---------------------------------------------------------------------------------
@@ -114,9 +124,9 @@ def test_registration_validates_every_field(stack: StreamDriver, change: dict[st
 
 
 def test_an_oversized_body_is_refused_without_a_500(stack: StreamDriver) -> None:
-    response = oxygen("POST", "/v1/entities", body={"display_name": "x" * 70_000})
+    response = oxygen("POST", "/v1/entities", body={"display_name": "x" * (1024 * 1024)})
     assert response["statusCode"] == 413
-    assert response_json(response)["code"] == "invalid_request"
+    assert response_json(response)["code"] == "payload_too_large"
 
 
 # PATCH /v1/entities/me ------------------------------------------------------------------------
@@ -252,16 +262,22 @@ def test_deactivation_stops_tokens_on_the_next_request_and_keeps_the_handle(
     assert again["statusCode"] == 409
 
 
-def test_deactivating_twice_is_404(stack: StreamDriver, await_read_side: list[str]) -> None:
+def test_a_deactivated_caller_is_refused_by_the_write_side_even_if_the_authorizer_let_it_through(
+    stack: StreamDriver, await_read_side: list[str]
+) -> None:
+    # Given an entity that deactivated itself
     entity = register(stack)
-    assert oxygen("DELETE", "/v1/entities/me", caller=caller_of(entity))["statusCode"] == 204
-    assert oxygen("DELETE", "/v1/entities/me", caller=caller_of(entity))["statusCode"] == 404
+    caller = caller_of(entity)
+    assert oxygen("DELETE", "/v1/entities/me", caller=caller)["statusCode"] == 204
+    # When the same caller (as a stale authorizer answer would pass it) writes again, Then 401
+    again = oxygen("DELETE", "/v1/entities/me", caller=caller)
+    assert (again["statusCode"], response_json(again)["code"]) == (401, "unauthorized")
 
 
 def test_deactivation_answers_503_when_the_read_side_lags(stack: StreamDriver, monkeypatch: pytest.MonkeyPatch) -> None:
-    from francium.freshness import wait_for
+    from shared.readcache import wait_for_token
 
-    monkeypatch.setattr("oxygen.logic.await_read_side", lambda version: wait_for(version, timeout=0.05))
+    monkeypatch.setattr("oxygen.logic.await_read_side", lambda version: wait_for_token(version, timeout=0.05))
     entity = register(stack)
     response = oxygen("DELETE", "/v1/entities/me", caller=caller_of(entity))
     assert response["statusCode"] == 503

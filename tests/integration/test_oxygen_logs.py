@@ -34,7 +34,7 @@ def test_no_secret_reaches_any_log_line_across_the_oxygen_flows(
     # Given every Oxygen flow run once, including the failures that log
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr("oxygen.logic.await_read_side", lambda version: stack.drain())
-    monkeypatch.setattr("oxygen.sessions.await_revocation", lambda version: stack.drain())
+    monkeypatch.setattr("oxygen.sessions.await_read_side", lambda version, what: stack.drain())
     entity = register(stack, email="logs@mail.example")
     login(entity.handle, "a wrong password")
     first = response_json(login(entity.handle))

@@ -13,7 +13,8 @@ from fluorine.publisher import publish
 from fluorine.sweeper import sweep
 from francium import cache
 from francium.views.entities import entity
-from shared.contracts.changes import ChangeRecord, decode_write_version
+from shared import write_versions
+from shared.contracts.changes import ChangeRecord
 from shared.contracts.oxygen import entity_aggregate
 from shared.errors import Conflict, InvalidRequest
 from tests.support.factories import register_command, register_entity
@@ -39,7 +40,7 @@ def test_a_committed_write_reaches_the_read_cache_through_the_stream(stack: Stre
     assert len(delivered) == 1
     assert entity(state.id) == state
     assert cache.versions([entity_aggregate(state.id)]) == {entity_aggregate(state.id): 1}
-    assert decode_write_version(outcome.write_version or "")[0].aggregate == entity_aggregate(state.id)
+    assert write_versions.verify(outcome.write_version or "", state.id)[0].aggregate == entity_aggregate(state.id)
 
 
 def test_outbox_row_and_entity_commit_together_and_publish_marks_the_row(stack: StreamDriver, postgres: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from fluorine import bus
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.migrations import migrate
 from fluorine.uow import UnitOfWork
@@ -19,6 +20,7 @@ from shared import internal
 from shared.contracts.changes import Idempotency
 from shared.contracts.oxygen import EntityState
 from shared.errors import Conflict, InvalidRequest, NotReady
+from shared.settings import reset_settings
 from tests.support.factories import register_command, register_entity
 from tests.support.streams import StreamDriver
 
@@ -36,7 +38,7 @@ class VisitCount(BaseModel):
     visits: int
 
 
-@command_handler(CountVisit)
+@command_handler(CountVisit, authority=Authority.PUBLIC)
 def count_visit(cmd: CountVisit, uow: UnitOfWork) -> VisitCount:
     uow.execute("CREATE TABLE IF NOT EXISTS test_visits (name text PRIMARY KEY, visits int NOT NULL)")
     row = uow.execute(
@@ -99,23 +101,36 @@ def test_concurrent_duplicates_apply_once(postgres: str) -> None:
     assert results == [1] * 8
 
 
-def test_read_your_writes_waits_for_the_projection_then_gives_up_with_503(stack: StreamDriver) -> None:
-    _, outcome = register_entity()
+def test_read_your_writes_waits_for_the_projection_then_gives_up_with_503(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIN_VERSION_WAIT_SECONDS", "0.05")
+    reset_settings()
+    state, outcome = register_entity()
     token = outcome.write_version or ""
     # Not published yet: the read side cannot reach it in time
     with pytest.raises(NotReady):
-        wait_for(token, timeout=0.05)
+        wait_for(token, state.id)
     from fluorine.db import connection
     from fluorine.publisher import publish
 
     publish(connection(), outcome.records)
     stack.drain()
-    wait_for(token, timeout=0.05)
+    wait_for(token, state.id)
 
 
-def test_a_forged_min_version_is_invalid_request(aws: None) -> None:
+@pytest.mark.parametrize("forged", ["not-a-token", "v1.Zm9v.YmFy"])
+def test_a_forged_min_version_is_invalid_request_without_a_read(aws: None, forged: str) -> None:
     with pytest.raises(InvalidRequest):
-        wait_for("not-a-token")
+        wait_for(forged, uuid.uuid4())
+
+
+def test_a_genuine_min_version_of_another_caller_is_invalid_request_without_a_read(stack: StreamDriver) -> None:
+    # Given a write version token issued to one entity
+    _, outcome = register_entity()
+    # When another caller presents it, Then it is refused at once
+    with pytest.raises(InvalidRequest):
+        wait_for(outcome.write_version or "", uuid.uuid4())
 
 
 def test_internal_calls_carry_typed_results_and_re_raise_refusals(stack: StreamDriver) -> None:

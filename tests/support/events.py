@@ -30,6 +30,8 @@ def api_event(
             "kind": caller.kind,
             "roles": ",".join(sorted(caller.roles)),
         }
+        if caller.session_id is not None:
+            authorizer["session_id"] = str(caller.session_id)
     return {
         "resource": resource or path,
         "path": path,

@@ -102,7 +102,7 @@ def test_every_response_carries_the_request_id_echoing_a_valid_one() -> None:
 def test_an_oversized_body_is_413_and_never_reaches_the_route() -> None:
     answer = call(api_event("POST", "/v1/things", body="x" * (MAX_BODY_BYTES + 1)))
     assert answer["statusCode"] == 413
-    assert response_json(answer)["code"] == "invalid_request"
+    assert response_json(answer)["code"] == "payload_too_large"
 
 
 def test_nul_characters_anywhere_are_400_with_their_location() -> None:

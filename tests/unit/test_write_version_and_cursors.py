@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
+
 import pytest
 
-from shared.contracts.changes import AggregateVersion, decode_write_version, encode_write_version
+from shared import write_versions
+from shared.contracts.changes import AggregateVersion
 from shared.errors import InvalidRequest
 from shared.pagination import decode_cursor, encode_cursor
+from shared.write_versions import InvalidWriteVersion
+
+ALICE, MALLORY = uuid.uuid4(), uuid.uuid4()
+VERSIONS = [
+    AggregateVersion(aggregate="entity#0b6f3c1e-0000-4000-8000-000000000001", version=3),
+    AggregateVersion(aggregate="wallet#0b6f3c1e-0000-4000-8000-000000000002:COIN", version=17),
+]
 
 
-def test_a_write_version_round_trips_every_aggregate() -> None:
-    versions = [
-        AggregateVersion(aggregate="entity#0b6f3c1e-0000-4000-8000-000000000001", version=3),
-        AggregateVersion(aggregate="wallet#0b6f3c1e-0000-4000-8000-000000000002", version=17),
-    ]
-    assert decode_write_version(encode_write_version(versions)) == versions
+def test_a_write_version_round_trips_every_aggregate_for_its_caller() -> None:
+    assert write_versions.verify(write_versions.issue(VERSIONS, ALICE), ALICE) == VERSIONS
 
 
-@pytest.mark.parametrize("token", ["", "garbage!", "Zm9v", "ZW50aXR5I3g9YQ", "x" * 9000])
+def test_a_write_version_issued_to_one_caller_is_refused_to_another() -> None:
+    token = write_versions.issue(VERSIONS, ALICE)
+    with pytest.raises(InvalidWriteVersion):
+        write_versions.verify(token, MALLORY)
+
+
+def test_a_write_version_rewritten_to_name_another_aggregate_or_caller_fails_its_mac() -> None:
+    token = write_versions.issue(VERSIONS, MALLORY)
+    prefix, _, mac = token.split(".")
+    forged_payload = f"{ALICE}|wallet#{ALICE}:COIN=1".encode()
+    forged = f"{prefix}.{base64.urlsafe_b64encode(forged_payload).decode().rstrip('=')}.{mac}"
+    with pytest.raises(InvalidWriteVersion):
+        write_versions.verify(forged, ALICE)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "garbage!", "Zm9v", "ZW50aXR5I3g9YQ", "v1.Zm9v", "v1.Zm9v.%%%", "v1..", "x" * 9000]
+)
 def test_anything_else_is_not_a_write_version(token: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - the only error it raises
-        decode_write_version(token)
+    with pytest.raises(InvalidWriteVersion):
+        write_versions.verify(token, ALICE)
 
 
 def test_a_cursor_round_trips_its_position() -> None:

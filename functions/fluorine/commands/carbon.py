@@ -86,7 +86,7 @@ def save_member(uow: UnitOfWork, group_id: UUID, entity_id: UUID, assignments: s
     return state
 
 
-@command_handler(CreateGroup)
+@command_handler(CreateGroup, acts_as="owner_id")
 def create_group(cmd: CreateGroup, uow: UnitOfWork) -> GroupState:
     uow.execute(
         "INSERT INTO groups (id, name, description, visibility, owner_id, member_count) VALUES (%s, %s, %s, %s, %s, 1)",
@@ -103,7 +103,7 @@ def create_group(cmd: CreateGroup, uow: UnitOfWork) -> GroupState:
     return state
 
 
-@command_handler(UpdateGroup)
+@command_handler(UpdateGroup, acts_as="actor_id")
 def update_group(cmd: UpdateGroup, uow: UnitOfWork) -> GroupState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, MANAGERS)
@@ -120,19 +120,20 @@ def update_group(cmd: UpdateGroup, uow: UnitOfWork) -> GroupState:
     )
 
 
-@command_handler(DeleteGroup)
+@command_handler(DeleteGroup, acts_as="actor_id")
 def delete_group(cmd: DeleteGroup, uow: UnitOfWork) -> GroupState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, ("owner",))
     return save_group(uow, group.id, "deleted_at = now()", (), "GroupDeleted")
 
 
-@command_handler(TransferOwnership)
+@command_handler(TransferOwnership, acts_as="actor_id")
 def transfer_ownership(cmd: TransferOwnership, uow: UnitOfWork) -> GroupState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, ("owner",))
-    if cmd.entity_id == cmd.actor_id:
-        return group  # already the owner: nothing changes
+    if cmd.entity_id == cmd.actor_id:  # already the owner: nothing changes
+        uow.left_in_place(group_aggregate(group.id), group.version)
+        return group
     if membership(uow, group.id, cmd.entity_id) is None:
         raise NotFound("That entity is not a member of the group.")
     save_member(uow, group.id, cmd.actor_id, "role = 'admin'", "MemberRoleChanged")

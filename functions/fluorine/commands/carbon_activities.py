@@ -7,18 +7,18 @@ from fluorine.bus import command_handler
 from fluorine.commands.carbon import MANAGERS, guard, lock_group
 from fluorine.commands.rhenium import insert_message
 from fluorine.uow import UnitOfWork
-from shared.contracts.carbon import ListRecipients, Recipients
+from shared.contracts.carbon import ListRecipients, Recipients, group_aggregate
 from shared.contracts.rhenium import MessageState, SendGroupBroadcast
 
 
-@command_handler(SendGroupBroadcast)
+@command_handler(SendGroupBroadcast, acts_as="actor_id")
 def send_group_broadcast(cmd: SendGroupBroadcast, uow: UnitOfWork) -> MessageState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, MANAGERS)
     return insert_message(uow, cmd.id, cmd.actor_id, {"to_group": cmd.group_id}, cmd.body)
 
 
-@command_handler(ListRecipients)
+@command_handler(ListRecipients, acts_as="actor_id")
 def list_group_recipients(cmd: ListRecipients, uow: UnitOfWork) -> Recipients:
     """Read-only: checks the actor's role and lists the other current members, by joining time."""
     group = lock_group(uow, cmd.group_id)
@@ -28,4 +28,5 @@ def list_group_recipients(cmd: ListRecipients, uow: UnitOfWork) -> Recipients:
         " ORDER BY joined_at",
         (group.id, cmd.actor_id),
     ).fetchall()
+    uow.left_in_place(group_aggregate(group.id), group.version)  # what a distribution paying no one answers
     return Recipients(recipients=[row[0] for row in rows], group_version=group.version)

@@ -57,7 +57,7 @@ def target_of(uow: UnitOfWork, group_id: UUID, entity_id: UUID) -> MemberState:
     return found
 
 
-@command_handler(JoinGroup)
+@command_handler(JoinGroup, acts_as="entity_id")
 def join_group(cmd: JoinGroup, uow: UnitOfWork) -> MemberState:
     group = lock_group(uow, cmd.group_id)
     mine = membership(uow, group.id, cmd.entity_id)
@@ -68,7 +68,7 @@ def join_group(cmd: JoinGroup, uow: UnitOfWork) -> MemberState:
     return enrol(uow, group, cmd.entity_id, "member")
 
 
-@command_handler(AddMember)
+@command_handler(AddMember, acts_as="actor_id")
 def add_member(cmd: AddMember, uow: UnitOfWork) -> MemberState:
     group = lock_group(uow, cmd.group_id)
     actor = guard(uow, group, cmd.actor_id, MANAGERS)
@@ -78,7 +78,7 @@ def add_member(cmd: AddMember, uow: UnitOfWork) -> MemberState:
     return enrol(uow, group, cmd.entity_id, cmd.role)
 
 
-@command_handler(ChangeMemberRole)
+@command_handler(ChangeMemberRole, acts_as="actor_id")
 def change_member_role(cmd: ChangeMemberRole, uow: UnitOfWork) -> MemberState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, ("owner",))
@@ -86,11 +86,12 @@ def change_member_role(cmd: ChangeMemberRole, uow: UnitOfWork) -> MemberState:
     if target.role == "owner":
         raise OperationFailed("The owner's role changes only by handing ownership over (POST .../owner).")
     if target.role == cmd.role:
+        uow.left_in_place(member_aggregate(group.id, cmd.entity_id), target.version)
         return target
     return save_member(uow, group.id, cmd.entity_id, f"role = '{cmd.role}'", "MemberRoleChanged")
 
 
-@command_handler(RemoveMember)
+@command_handler(RemoveMember, acts_as="actor_id")
 def remove_member(cmd: RemoveMember, uow: UnitOfWork) -> MemberState:
     group = lock_group(uow, cmd.group_id)
     if cmd.entity_id == cmd.actor_id:

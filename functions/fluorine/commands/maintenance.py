@@ -6,6 +6,7 @@ and keyset pagination by aggregate keeps every page one index range scan.
 
 from __future__ import annotations
 
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
@@ -18,7 +19,7 @@ LATEST = (
 )
 
 
-@command_handler(LatestEvents)
+@command_handler(LatestEvents, authority=Authority.SYSTEM)
 def latest_events(cmd: LatestEvents, uow: UnitOfWork) -> LatestEventsPage:
     rows = uow.execute(LATEST, {"after": cmd.after or "", "only": cmd.aggregate, "limit": cmd.limit + 1}).fetchall()
     records = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.commands import nickel_ledger as ledger
 from fluorine.commands.nickel_ledger import ISSUER, Posting
@@ -30,7 +31,7 @@ from shared.validation import MAX_AMOUNT
 READ_BACK_PAYEES = 15  # payees' wallets a distribution's write version covers
 
 
-@command_handler(CreateAsset)
+@command_handler(CreateAsset, authority=Authority.ADMIN)
 def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
     row = uow.execute(
         "INSERT INTO assets (code, name, scale) VALUES (%s, %s, %s) ON CONFLICT (code) DO NOTHING"
@@ -45,7 +46,7 @@ def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
     return state
 
 
-@command_handler(IssueAsset)
+@command_handler(IssueAsset, authority=Authority.ADMIN)
 def issue_asset(cmd: IssueAsset, uow: UnitOfWork) -> TransferState:
     scale = ledger.asset_scale(uow, cmd.asset)
     ledger.require_active(uow, cmd.to)
@@ -56,7 +57,7 @@ def issue_asset(cmd: IssueAsset, uow: UnitOfWork) -> TransferState:
     return _post_one(uow, cmd.asset, scale, accounts, posting)
 
 
-@command_handler(RedeemAsset)
+@command_handler(RedeemAsset, acts_as="from_entity")
 def redeem_asset(cmd: RedeemAsset, uow: UnitOfWork) -> TransferState:
     scale = ledger.asset_scale(uow, cmd.asset)
     accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, ISSUER])
@@ -65,7 +66,7 @@ def redeem_asset(cmd: RedeemAsset, uow: UnitOfWork) -> TransferState:
     return _post_one(uow, cmd.asset, scale, accounts, posting)
 
 
-@command_handler(PostTransfer)
+@command_handler(PostTransfer, acts_as="from_entity")
 def post_transfer(cmd: PostTransfer, uow: UnitOfWork) -> TransferState:
     if cmd.to == cmd.from_entity:
         raise OperationFailed("A transfer to oneself is not allowed.")
@@ -86,7 +87,7 @@ def _post_one(uow: UnitOfWork, asset: str, scale: int, accounts: ledger.Accounts
     return posted
 
 
-@command_handler(DistributeAsset)
+@command_handler(DistributeAsset, acts_as="from_entity")
 def distribute_asset(cmd: DistributeAsset, uow: UnitOfWork) -> DistributionResult:
     """Pay ``amount_each`` to every (active) recipient but the payer, in one all-or-nothing posting."""
     scale = ledger.asset_scale(uow, cmd.asset)

@@ -6,6 +6,7 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.oxygen import (
@@ -35,7 +36,7 @@ def taken(exc: pg_errors.UniqueViolation) -> Conflict:
     )
 
 
-@command_handler(RegisterEntity)
+@command_handler(RegisterEntity, authority=Authority.PUBLIC)
 def register_entity(cmd: RegisterEntity, uow: UnitOfWork) -> EntityState:
     try:
         with uow.conn.transaction():  # a savepoint, so the violation can be answered cleanly
@@ -48,10 +49,11 @@ def register_entity(cmd: RegisterEntity, uow: UnitOfWork) -> EntityState:
         raise taken(exc) from exc
     state = entity_state(row)  # type: ignore[arg-type]
     uow.emit(entity_aggregate(state.id), state.version, "EntityRegistered", state)
+    uow.issue_token_to(state.id)  # the new entity reads its registration back once it has logged in
     return state
 
 
-@command_handler(EnsurePlatformAdmin)
+@command_handler(EnsurePlatformAdmin, authority=Authority.SYSTEM)
 def ensure_platform_admin(cmd: EnsurePlatformAdmin, uow: UnitOfWork) -> EntityState:
     changed = (
         uow.execute(
@@ -71,6 +73,7 @@ def ensure_platform_admin(cmd: EnsurePlatformAdmin, uow: UnitOfWork) -> EntitySt
         return entity_state(row)  # type: ignore[arg-type]
     state = entity_state(changed)
     uow.emit(entity_aggregate(state.id), state.version, "PlatformAdminEnsured", state)
+    uow.issue_token_to(state.id)
     return state
 
 
@@ -82,7 +85,7 @@ def _changed(uow: UnitOfWork, row: tuple[Any, ...] | None, event_type: str) -> E
     return state
 
 
-@command_handler(UpdateEntity)
+@command_handler(UpdateEntity, acts_as="entity_id")
 def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
     try:
         with uow.conn.transaction():
@@ -97,7 +100,7 @@ def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
     return _changed(uow, row, "EntityUpdated")
 
 
-@command_handler(DeactivateEntity)
+@command_handler(DeactivateEntity, acts_as="entity_id")
 def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
     row = uow.execute(
         f"UPDATE entities SET status = 'deactivated', version = version + 1, updated_at = now()"
@@ -113,7 +116,7 @@ def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
     return state
 
 
-@command_handler(SetPlatformRoles)
+@command_handler(SetPlatformRoles, authority=Authority.ADMIN)
 def set_platform_roles(cmd: SetPlatformRoles, uow: UnitOfWork) -> EntityState:
     row = uow.execute(
         f"UPDATE entities SET roles = %s, version = version + 1, updated_at = now()"

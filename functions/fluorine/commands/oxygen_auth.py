@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.commands.oxygen import ENTITY_COLUMNS, entity_state
 from fluorine.uow import UnitOfWork
+from shared.contracts.oxygen import entity_aggregate
 from shared.contracts.oxygen_auth import (
     Credentials,
     FailureRecorded,
@@ -54,7 +56,7 @@ def _retry_after(uow: UnitOfWork, key: str, at: datetime, window: int, max_failu
     return max(1, math.ceil((frees_at - at).total_seconds()))
 
 
-@command_handler(LookUpLogin)
+@command_handler(LookUpLogin, authority=Authority.PUBLIC)
 def look_up_login(cmd: LookUpLogin, uow: UnitOfWork) -> Credentials:
     retry_after = _retry_after(uow, login_key(cmd.login), cmd.at, cmd.window_seconds, cmd.max_failures)
     if retry_after is not None:
@@ -64,7 +66,7 @@ def look_up_login(cmd: LookUpLogin, uow: UnitOfWork) -> Credentials:
     return _credentials(uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE {where}", (login,)).fetchone())
 
 
-@command_handler(LookUpCredentials)
+@command_handler(LookUpCredentials, acts_as="entity_id")
 def look_up_credentials(cmd: LookUpCredentials, uow: UnitOfWork) -> Credentials:
     key = login_key(entity_login(cmd.entity_id))
     retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, cmd.max_failures)
@@ -74,7 +76,7 @@ def look_up_credentials(cmd: LookUpCredentials, uow: UnitOfWork) -> Credentials:
     return _credentials(row)
 
 
-@command_handler(RecordLoginFailure)
+@command_handler(RecordLoginFailure, authority=Authority.PUBLIC)
 def record_login_failure(cmd: RecordLoginFailure, uow: UnitOfWork) -> FailureRecorded:
     key, since = login_key(cmd.login), cmd.at - timedelta(seconds=cmd.window_seconds)
     uow.execute("DELETE FROM login_failures WHERE login_key = %s AND failed_at <= %s", (key, since))
@@ -89,7 +91,7 @@ def _active_entity(uow: UnitOfWork, entity_id: UUID) -> Any:
     return state if state is not None and state.status == "active" else None
 
 
-@command_handler(StartSession)
+@command_handler(StartSession, authority=Authority.PUBLIC)
 def start_session(cmd: StartSession, uow: UnitOfWork) -> SessionStarted:
     state = _active_entity(uow, cmd.entity_id)
     if state is None:
@@ -103,6 +105,11 @@ def start_session(cmd: StartSession, uow: UnitOfWork) -> SessionStarted:
         (cmd.refresh_hash, cmd.session_id, cmd.at, cmd.expires_at),
     )
     uow.execute("DELETE FROM login_failures WHERE login_key = %s", (login_key(cmd.login),))
+    # The read side learns of every live session: the authorizer refuses a session it does not know.
+    session = SessionState(id=cmd.session_id, entity_id=cmd.entity_id, revoked=False, version=1)
+    uow.emit(session_aggregate(cmd.session_id), session.version, "SessionStarted", session)
+    uow.left_in_place(entity_aggregate(state.id), state.version)
+    uow.issue_token_to(state.id)
     return SessionStarted(session_id=cmd.session_id, entity=state)
 
 
@@ -120,7 +127,7 @@ def revoke(uow: UnitOfWork, session_id: UUID, at: datetime) -> bool:
     return True
 
 
-@command_handler(RotateRefreshToken)
+@command_handler(RotateRefreshToken, authority=Authority.PUBLIC)
 def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
     row = uow.execute(
         "SELECT t.session_id, s.entity_id, t.spent_at, t.expires_at, s.revoked_at"
@@ -135,6 +142,7 @@ def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
         return Rotation(outcome="invalid", session_id=session_id)
     if spent_at is not None:  # a second use: someone holds a copy; end the whole session
         revoke(uow, session_id, cmd.at)
+        uow.issue_token_to(entity_id)
         return Rotation(outcome="reused", session_id=session_id)
     state = _active_entity(uow, entity_id)
     if expires_at <= cmd.at or state is None:
@@ -147,13 +155,17 @@ def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
     return Rotation(outcome="rotated", session_id=session_id, entity=state)
 
 
-@command_handler(RevokeSession)
+@command_handler(RevokeSession, acts_as="entity_id")
 def revoke_session(cmd: RevokeSession, uow: UnitOfWork) -> SessionsRevoked:
     row = uow.execute(
         "SELECT s.id FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id"
         " WHERE t.token_hash = %s AND s.entity_id = %s FOR UPDATE OF s",
         (cmd.refresh_hash, cmd.entity_id),
     ).fetchone()
-    if row is None:
+    if row is None or not revoke(uow, row[0], cmd.at):
+        # Nothing to end (an unknown, foreign or already revoked token): the answer still carries
+        # a write version, of the caller's entity as it stands.
+        version = uow.execute("SELECT version FROM entities WHERE id = %s", (cmd.entity_id,)).fetchone()
+        uow.left_in_place(entity_aggregate(cmd.entity_id), version[0] if version else 1)
         return SessionsRevoked()
-    return SessionsRevoked(sessions=[row[0]] if revoke(uow, row[0], cmd.at) else [])
+    return SessionsRevoked(sessions=[row[0]])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.rhenium import (
@@ -67,18 +68,18 @@ def insert_message(
     return state
 
 
-@command_handler(SendMessage)
+@command_handler(SendMessage, acts_as="sender_id")
 def send_message(cmd: SendMessage, uow: UnitOfWork) -> MessageState:
     require_active_recipient(uow, cmd.to_entity)
     return insert_message(uow, cmd.id, cmd.sender_id, {"to_entity": cmd.to_entity}, cmd.body)
 
 
-@command_handler(SendPlatformBroadcast)
+@command_handler(SendPlatformBroadcast, authority=Authority.ADMIN, acts_as="sender_id")
 def send_platform_broadcast(cmd: SendPlatformBroadcast, uow: UnitOfWork) -> MessageState:
     return insert_message(uow, cmd.id, cmd.sender_id, {"to_all": True}, cmd.body)
 
 
-@command_handler(SendSystemMessage)
+@command_handler(SendSystemMessage, authority=Authority.SYSTEM)
 def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState:
     """Written once per id: a repeat (a redelivered trigger) answers the first message, emits nothing."""
     existing = uow.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.id,)).fetchone()
@@ -88,7 +89,7 @@ def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState
     return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body)
 
 
-@command_handler(MarkRead)
+@command_handler(MarkRead, acts_as="entity_id")
 def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
     visible = uow.execute(
         f"SELECT 1 FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
@@ -105,7 +106,9 @@ def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
             "SELECT read_at FROM message_reads WHERE message_id = %s AND entity_id = %s",
             (cmd.message_id, cmd.entity_id),
         ).fetchone()[0]  # type: ignore[index]
-        return ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=read_at)
+        state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=read_at)
+        uow.left_in_place(read_aggregate(cmd.message_id, cmd.entity_id), state.version)
+        return state
     state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=row[0])
     uow.emit(read_aggregate(cmd.message_id, cmd.entity_id), state.version, "MessageRead", state)
     return state

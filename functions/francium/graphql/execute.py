@@ -73,7 +73,7 @@ def run(body: str | None, caller: Caller, min_version: str | None) -> tuple[int,
     try:
         request = parse_request(body)
         if min_version:
-            wait_for(min_version)
+            wait_for(min_version, caller.entity_id)
     except AppError as error:
         return error.status, {"errors": [problem(error)]}
     try:

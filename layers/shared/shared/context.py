@@ -22,6 +22,7 @@ class Caller(BaseModel):
     entity_id: UUID
     kind: EntityKind
     roles: frozenset[str] = frozenset()
+    session_id: UUID | None = None  # the login session of the access token
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -51,7 +52,8 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
     if not entity_id or not authorizer.get("kind"):
         return None
     roles = frozenset(r for r in str(authorizer.get("roles") or "").split(",") if r)
-    return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles)
+    session = authorizer.get("session_id") or None
+    return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles, session_id=session)
 
 
 def require_caller(event: dict[str, Any]) -> Caller:

@@ -58,7 +58,7 @@ class Conflict(AppError):
 
 
 class PayloadTooLarge(AppError):
-    code, status, title = "invalid_request", 413, "Payload too large"
+    code, status, title = "payload_too_large", 413, "Payload too large"
 
 
 class OperationFailed(AppError):
@@ -68,12 +68,22 @@ class OperationFailed(AppError):
 class RateLimited(AppError):
     code, status, title = "rate_limited", 429, "Too many requests"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
-        self.retry_after = max(1, retry_after)
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        retry_after: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        given = retry_after if retry_after is not None else int((headers or {}).get("Retry-After", "1"))
+        self.retry_after = max(1, given)
+        super().__init__(detail, errors=errors, headers={**(headers or {}), "Retry-After": str(self.retry_after)})
 
 
 class NotReady(AppError):
+    """An expected answer under load or lag (the client retries after ``Retry-After``), not an incident."""
+
     code, status, title = "not_ready", 503, "Read side not ready"
 
 
@@ -90,7 +100,9 @@ ERRORS_BY_CODE: dict[str, type[AppError]] = {
         EndpointNotFound,
         NotFound,
         Conflict,
+        PayloadTooLarge,
         OperationFailed,
+        RateLimited,
         NotReady,
         InternalError,
     )

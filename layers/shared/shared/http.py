@@ -22,14 +22,15 @@ from shared.errors import (
     EndpointNotFound,
     InternalError,
     InvalidRequest,
+    NotReady,
     PayloadTooLarge,
     field_errors,
     problem,
 )
-from shared.internal import CallContext
+from shared.internal import Actor, CallContext
 from shared.observability import logger
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: the contract's floor for the body size limit
 JSON = "application/json"
 
 
@@ -44,7 +45,9 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(AppError)
     def _app_error(error: AppError) -> Response[Any]:
-        if error.status >= 500:
+        if isinstance(error, NotReady):  # an expected answer: the client retries; no traceback
+            logger.info("read side not ready", extra={"code": error.code, "detail": error.detail})
+        elif error.status >= 500:
             logger.exception("request failed", extra={"code": error.code})
         return problem_response(app, error)
 
@@ -189,6 +192,11 @@ def lambda_handler(
 
 def call_context(app: APIGatewayRestResolver) -> CallContext:
     """What an internal call carries of this request: its id and its caller."""
-    event = app.current_event.raw_event
+    return context_of(app.current_event.raw_event)
+
+
+def context_of(event: dict[str, Any]) -> CallContext:
+    """The internal-call context of a REST event: its request id, and its caller as the actor."""
     caller = caller_of(event)
-    return CallContext(request_id=request_id_of(event), caller_id=str(caller.entity_id) if caller else None)
+    actor = Actor(entity_id=caller.entity_id, session_id=caller.session_id) if caller else None
+    return CallContext(request_id=request_id_of(event), actor=actor)

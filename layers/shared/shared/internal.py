@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -25,9 +26,21 @@ ResultT = TypeVar("ResultT", bound=BaseModel)
 LOCAL_HANDLERS: dict[str, str] = {"fluorine": "fluorine.app.handler"}
 
 
+class Actor(BaseModel):
+    """Whom a command acts for: an entity in one login session, as its access token names them.
+
+    The element passes on what the authorizer established; Fluorine checks it on PostgreSQL's
+    truth (the entity active, the session live, the platform role held) in the command's own
+    transaction, so no read cache, however stale or wrong, can let a write through.
+    """
+
+    entity_id: UUID
+    session_id: UUID | None = None
+
+
 class CallContext(BaseModel):
     request_id: str | None = None
-    caller_id: str | None = None
+    actor: Actor | None = None
 
 
 class InternalRequest(BaseModel):
@@ -41,6 +54,7 @@ class InternalFailure(BaseModel):
     code: str
     detail: str
     errors: list[dict[str, Any]] | None = None
+    headers: dict[str, str] | None = None  # e.g. Retry-After
 
 
 class InternalResponse(BaseModel, Generic[ResultT]):
@@ -100,12 +114,15 @@ def call(
     answer = InternalResponse[result_type].model_validate(_send(target, request.model_dump_json()))  # type: ignore[valid-type]
     if not answer.ok or answer.result is None:
         failure = answer.error or InternalFailure(code="internal_error", detail="no result")
-        raise ERRORS_BY_CODE.get(failure.code, InternalError)(failure.detail, errors=failure.errors)
+        raise ERRORS_BY_CODE.get(failure.code, InternalError)(
+            failure.detail, errors=failure.errors, headers=failure.headers
+        )
     return CallResult[result_type](result=answer.result, write_version=answer.write_version)  # type: ignore[valid-type]
 
 
 def failure_response(error: AppError) -> dict[str, Any]:
     """How a target answers a refused command (the caller re-raises it as the same error class)."""
     return InternalResponse[BaseModel](
-        ok=False, error=InternalFailure(code=error.code, detail=error.detail, errors=error.errors)
+        ok=False,
+        error=InternalFailure(code=error.code, detail=error.detail, errors=error.errors, headers=error.headers or None),
     ).model_dump(mode="json", exclude_none=True)

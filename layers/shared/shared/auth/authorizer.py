@@ -1,22 +1,32 @@
 """The API Gateway (REST) Lambda TOKEN authorizer's logic.
 
-Valid token → an Allow policy for the whole API (so API Gateway may cache it for every route)
-and the caller in the context; anything else → ``Unauthorized``, which API Gateway turns into
-the 401 gateway response.
+A valid token whose entity is active and whose login session is live → an Allow policy for the
+whole API (so API Gateway may cache it for every route) and the caller in the context; anything
+else → ``Unauthorized``, which API Gateway turns into the 401 gateway response.
+
+It fails closed: the entity and the session come from the read cache, and one the cache does not
+know is refused, never let through on the token's own claims. A token issued moments ago whose
+holder the cache does not know yet is ``NotReady`` (the 503 gateway response, ``Retry-After``):
+that is lag after a login, which a retry outlives. What the cache says is a hint for reads and a
+fast first refusal; every write is authorized again by Fluorine on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from shared.auth.tokens import AccessClaims, bearer_token, verify_access_token
-from shared.errors import Unauthorized
+from shared.contracts.oxygen import EntityState
+from shared.contracts.oxygen_auth import SessionState
+from shared.errors import NotReady, Unauthorized
 
-# A check that may refuse a verified token (deactivated entity, revoked session). It may answer the
-# entity's current platform roles, which then win over the token's: a role change applies to tokens
-# already issued (locally on the next request; deployed, within the authorizer cache TTL).
-ClaimsCheck = Callable[[AccessClaims], list[str] | None]
+# What the read side knows of a token's holder: its entity and its login session (None: unknown).
+HolderLookup = Callable[[UUID, UUID], tuple[EntityState | None, SessionState | None]]
+# A token younger than this whose holder the read side does not know is lag, not a forgery.
+FRESH_TOKEN_SECONDS = 30
 
 
 def api_wildcard_arn(method_arn: str) -> str:
@@ -28,15 +38,34 @@ def api_wildcard_arn(method_arn: str) -> str:
     return f"{prefix}:execute-api:{parts[0]}/{parts[1] if len(parts) > 1 else '*'}/*/*"
 
 
-def authorize(event: dict[str, Any], check: ClaimsCheck | None = None) -> dict[str, Any]:
+def current_roles(claims: AccessClaims, look_up: HolderLookup, now: float | None = None) -> list[str]:
+    """The holder's current platform roles, once the entity is active and the session live."""
+    if claims.sid is None:
+        raise Unauthorized("The token names no login session.")
+    try:
+        session_id = UUID(claims.sid)
+    except ValueError:
+        raise Unauthorized("The token names no login session.") from None
+    entity, session = look_up(claims.sub, session_id)
+    if entity is None or session is None:
+        if (now if now is not None else time.time()) - claims.iat < FRESH_TOKEN_SECONDS:
+            raise NotReady("The read side does not know this login yet; retry shortly.", headers={"Retry-After": "1"})
+        raise Unauthorized("The token's entity or login session is unknown.")
+    if entity.status != "active":
+        raise Unauthorized("The entity is deactivated.")
+    if session.revoked or session.entity_id != claims.sub:
+        raise Unauthorized("The login session was revoked.")
+    return list(entity.roles)
+
+
+def authorize(event: dict[str, Any], look_up: HolderLookup) -> dict[str, Any]:
     """The authorizer's answer for a TOKEN (or REQUEST) authorizer event."""
     raw = event.get("authorizationToken")
     if raw is None:
         headers = event.get("headers") or {}
         raw = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     claims = verify_access_token(bearer_token(raw))
-    current = check(claims) if check is not None else None
-    roles = claims.roles if current is None else current
+    roles = current_roles(claims, look_up)
     return {
         "principalId": str(claims.sub),
         "policyDocument": {
@@ -49,8 +78,13 @@ def authorize(event: dict[str, Any], check: ClaimsCheck | None = None) -> dict[s
                 }
             ],
         },
-        "context": {"entity_id": str(claims.sub), "kind": claims.kind, "roles": ",".join(sorted(roles))},
+        "context": {
+            "entity_id": str(claims.sub),
+            "kind": claims.kind,
+            "roles": ",".join(sorted(roles)),
+            "session_id": str(claims.sid),
+        },
     }
 
 
-__all__ = ["ClaimsCheck", "Unauthorized", "api_wildcard_arn", "authorize"]
+__all__ = ["FRESH_TOKEN_SECONDS", "HolderLookup", "Unauthorized", "api_wildcard_arn", "authorize", "current_roles"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +183,28 @@ def trusted_keys() -> dict[str, VerificationKey]:
     return {k.kid: k for k in keys}
 
 
+_PROCESS_KEY = secrets.token_bytes(32)  # local runs that configure no key: valid for this process only
+
+
+@_refreshed_every(KEY_CACHE_SECONDS)
+def write_version_key() -> bytes:
+    """The HMAC key that binds write version tokens to their caller (``shared.write_versions``)."""
+    settings = get_settings()
+    if settings.write_version_key_parameter:
+        raw = _parameter(settings.write_version_key_parameter).encode()
+    elif settings.write_version_key or settings.write_version_key_file:
+        if not settings.is_local:
+            raise KeyConfigurationError("a key from the environment or a file is refused outside local stages")
+        raw = (settings.write_version_key or "").encode() or Path(settings.write_version_key_file or "").read_bytes()
+    elif settings.is_local:
+        return _PROCESS_KEY
+    else:
+        raise KeyConfigurationError("no write version key configured (WRITE_VERSION_KEY_PARAMETER)")
+    if len(raw.strip()) < 32:
+        raise KeyConfigurationError("the write version key must have at least 32 characters")
+    return hashlib.sha256(b"elements write version key\0" + raw.strip()).digest()
+
+
 def jwks() -> dict[str, Any]:
     return {"keys": [k.jwk() for k in trusted_keys().values()]}
 
@@ -189,3 +212,4 @@ def jwks() -> dict[str, Any]:
 def reset_keys() -> None:
     signing_key.cache_clear()  # type: ignore[attr-defined]
     trusted_keys.cache_clear()  # type: ignore[attr-defined]
+    write_version_key.cache_clear()  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The change feed's record and the write-version token built from it.
+"""The change feed's record, and the aggregate versions a write version token names.
 
 Every event carries the full state of its aggregate after the change (a state-carrying event),
 so a projection that sees version N of an aggregate never needs versions before it: duplicates
@@ -7,8 +7,6 @@ and reordering can be settled by comparing versions alone.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import datetime
 from typing import Any
@@ -36,29 +34,6 @@ class ChangeRecord(BaseModel):
 class AggregateVersion(BaseModel):
     aggregate: str
     version: int = Field(ge=1)
-
-
-def encode_write_version(versions: list[AggregateVersion]) -> str:
-    """The opaque ``X-Write-Version`` token for the aggregates one write produced."""
-    raw = ";".join(f"{v.aggregate}={v.version}" for v in versions)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_write_version(token: str) -> list[AggregateVersion]:
-    """The aggregates and versions a token names; ValueError if it is not one of ours."""
-    if not token or len(token) > 8192:
-        raise ValueError("empty or oversized token")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError("not a write version token") from exc
-    versions = []
-    for part in filter(None, raw.split(";")):
-        aggregate, _, number = part.rpartition("=")
-        if not AGGREGATE_PATTERN.fullmatch(aggregate) or not number.isdigit():
-            raise ValueError("not a write version token")
-        versions.append(AggregateVersion(aggregate=aggregate, version=int(number)))
-    return versions
 
 
 class Idempotency(BaseModel):
