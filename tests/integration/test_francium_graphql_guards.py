@@ -174,3 +174,20 @@ def test_an_unexpected_failure_is_internal_error_without_internals(
     assert answer.body["data"] == {"me": None, "entityByHandle": None}
     assert codes(answer) == ["internal_error"]
     assert "secret" not in json.dumps(answer.body)
+
+
+def test_a_query_past_its_time_budget_stops_resolving_fields(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a caller in a group, and a time budget already spent when execution starts
+    alice = person(stack)
+    new_group(stack, alice)
+    monkeypatch.setattr("francium.graphql.limits.TIME_BUDGET_SECONDS", -1.0)
+
+    # When a query asks for anything
+    answer = graphql(alice, "{ me { id } myGroups { id } }")
+
+    # Then no field is resolved: each fails with operation_failed (the request ran, so 200)
+    assert answer.status == 200
+    assert answer.body["data"] is None
+    assert set(codes(answer)) == {"operation_failed"}

@@ -42,3 +42,4 @@ class EntityLoader:
 class RequestContext:
     caller: Caller
     entities: EntityLoader = field(default_factory=EntityLoader)
+    operation_name: str | None = None  # as the client named it (None: the document must hold one operation)

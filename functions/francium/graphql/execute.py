@@ -45,6 +45,8 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, AppError):
         body = problem(original)
+    elif isinstance(original, GraphQLError):  # graphql-core's input coercion: the client's value
+        body = problem(InvalidRequest(error.message))
     elif original is not None:
         logger.error("graphql resolver failed", exc_info=original)
         body = problem(InternalError())
@@ -81,7 +83,7 @@ def run(body: str | None, caller: Caller, min_version: str | None) -> tuple[int,
             request.query,
             variable_values=request.variables,
             operation_name=request.operation_name,
-            context_value=RequestContext(caller=caller),
+            context_value=RequestContext(caller=caller, operation_name=request.operation_name),
         )
     except CannotGetOperationTypeError:
         return 400, {"errors": [problem(InvalidRequest("operationName names no operation of the query."))]}

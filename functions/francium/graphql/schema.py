@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from francium.graphql.connections import Connection, checked_cursor, connection, page_size
 from francium.graphql.context import RequestContext
+from francium.graphql.limits import QueryLimits
 from francium.graphql.paging import message_cursor
 from francium.graphql.types import Entity, Group, Message, Profile
 from francium.graphql.wallet import AMOUNT_SCALAR, ASSET_CODE, Amount, Asset, Wallet
@@ -130,5 +131,6 @@ schema = QuietSchema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryLimits,
     ],
 )

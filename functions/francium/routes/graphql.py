@@ -24,7 +24,10 @@ DESCRIPTION = (
     'Body `{"query": str, "variables"?: object, "operationName"?: str}`; the schema is '
     "schema/graphql/schema.graphql. Field errors come with 200 in `errors`, each with `extensions.code` "
     "from the error table; a request that cannot run (not JSON, no query, syntax or validation errors, "
-    "over the depth/alias/token limits) is 400, an unreached X-Min-Version 503, both in the same shape."
+    "variables of the wrong type, several operations and no operationName, over the limits: depth 8, "
+    "20 aliases, 2,000 tokens, a cost of 10,000 objects, i.e. the product of the `first` arguments along "
+    "each path summed over object fields) is 400, before anything is read; an unreached X-Min-Version is "
+    "503, both in the same shape. A query that runs past 2 s stops resolving fields (operation_failed)."
 )
 
 
