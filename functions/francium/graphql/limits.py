@@ -112,7 +112,7 @@ class QueryLimits(SchemaExtension):
         # The name the client gave, not strawberry's fallback to the first operation's name.
         operation = get_operation_ast(document, getattr(self.execution_context.context, "operation_name", None))
         if operation is None:
-            return GraphQLError("The document has several operations (or none by that name): name one in operationName.")
+            return GraphQLError("Name one operation in operationName (the document has several, or none by that name).")
         coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
         if isinstance(coerced, list):
             return GraphQLError("; ".join(error.message for error in coerced))
