@@ -65,12 +65,22 @@ def _setup() -> tuple[uuid.UUID, uuid.UUID]:
     return sender.id, receiver.id
 
 
+def _login_entity() -> str:
+    """The handle of an entity to log in as, projected into the read cache (a login waits for that)."""
+    from tests.support.factories import register_entity
+
+    state, registered = register_entity(handle=f"w_{uuid.uuid4().hex[:12]}")
+    project(registered.records)
+    return state.handle
+
+
 def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    from tests.support.factories import PASSWORD as LOGIN_PASSWORD
+
     conn = psycopg.connect(url, autocommit=True)
     me, them = Caller(entity_id=sender, kind="real"), Caller(entity_id=receiver, kind="real")
-    handle = f"w_{uuid.uuid4().hex[:12]}"
-    body = {"kind": "real", "handle": handle, "display_name": "Warm", "password": PASSWORD}
-    _call("oxygen.app.handler", 201, "POST", "/v1/entities", body=body)()
+    handle = _login_entity()
+    body = {"kind": "real", "display_name": "Warm", "password": PASSWORD}
 
     def fresh_entity() -> dict[str, str]:
         return {**body, "handle": f"w_{uuid.uuid4().hex[:12]}"}
@@ -83,8 +93,10 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
             lambda: floor.register(conn),
         ),
         "login": (
-            _call("oxygen.app.handler", 200, "POST", "/v1/auth/token", body={"login": handle, "password": PASSWORD}),
-            lambda: floor.login(conn, handle),
+            _call(
+                "oxygen.app.handler", 200, "POST", "/v1/auth/token", body={"login": handle, "password": LOGIN_PASSWORD}
+            ),
+            lambda: floor.login(conn, handle, LOGIN_PASSWORD),
         ),
         "transfer": (
             _call(
