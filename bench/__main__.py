@@ -8,6 +8,8 @@ others; the run writes what was measured and exits non-zero, naming the failed t
 
 ``--out DIR`` writes results.json, the plots and a copy of benchmarks.md to DIR instead (a run
 on a busy machine, to check that everything runs without replacing the published figures).
+``--smoke`` runs every topic at tiny sizes (``bench.harness.sized``) and writes nothing: it only
+proves each benchmark still runs, and ``make test`` runs it (tests/bench/test_smoke.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ DOCS = HERE.parent / "docs"
 CHILD = "from pathlib import Path; from bench.topic import main; raise SystemExit(main({name!r}, Path({out!r})))"
 
 
+# In a smoke run, a topic that has not finished after this long is taken as hung (a guard, not a goal).
+SMOKE_TOPIC_TIMEOUT_S = 300
+
+
 @contextmanager
 def _postgres_server() -> Iterator[None]:
     """One embedded PostgreSQL server for the whole run (each module makes its own database in it)."""
@@ -54,13 +60,18 @@ def _postgres_server() -> Iterator[None]:
         server.cleanup()
 
 
-def _run_topic(name: str, out: Path) -> str | None:
+def _run_topic(name: str, out: Path, smoke: bool) -> str | None:
     """Run one module in its own interpreter; None if it succeeded, else why it failed."""
-    done = subprocess.run([sys.executable, "-c", CHILD.format(name=name, out=str(out))])  # noqa: S603
+    env = {**os.environ, "BENCH_SMOKE": "1" if smoke else ""}
+    command = [sys.executable, "-c", CHILD.format(name=name, out=str(out))]
+    try:
+        done = subprocess.run(command, env=env, timeout=SMOKE_TOPIC_TIMEOUT_S if smoke else None)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        return f"still running after {SMOKE_TOPIC_TIMEOUT_S}s"
     return None if done.returncode == 0 else f"exit status {done.returncode}"
 
 
-def _measure(modules: list[str]) -> tuple[list[dict[str, Any]], dict[str, float], dict[str, str]]:
+def _measure(modules: list[str], smoke: bool) -> tuple[list[dict[str, Any]], dict[str, float], dict[str, str]]:
     """Each module in its own interpreter (bench/topic.py); their figures, seconds and failures."""
     figures: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
@@ -68,7 +79,7 @@ def _measure(modules: list[str]) -> tuple[list[dict[str, Any]], dict[str, float]
     with _postgres_server(), tempfile.TemporaryDirectory() as scratch:
         for name in modules:
             topic, started, out = name.removeprefix("bench_"), time.perf_counter(), Path(scratch) / f"{name}.json"
-            why = _run_topic(name, out)
+            why = _run_topic(name, out, smoke)
             took = round(time.perf_counter() - started, 1)
             if why is not None:
                 failed[topic] = why
@@ -113,6 +124,7 @@ def _write(results: dict[str, Any], measured: set[str], out: Path | None) -> str
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("only", nargs="*", help="topics to run (e.g. oxygen nickel); all by default")
+    parser.add_argument("--smoke", action="store_true", help="every topic at tiny sizes, nothing written")
     parser.add_argument("--out", type=Path, help="write results, plots and benchmarks.md here, not in bench/ and docs/")
     args = parser.parse_args()
     started = time.time()
@@ -122,8 +134,10 @@ def main() -> int:
         parser.error(f"no such topic: {', '.join(sorted(unknown))}")
     if args.only:
         modules = [m for m in modules if m.removeprefix("bench_") in args.only]
-    figures, seconds, failed = _measure(modules)
-    if seconds:
+    figures, seconds, failed = _measure(modules, args.smoke)
+    if args.smoke:
+        print(f"smoke run: {len(seconds)} of {len(modules)} topics ran ({len(figures)} figures, not written)")
+    elif seconds:
         wrote = _write(_merged(figures, seconds, started), set(seconds), args.out)
         print(f"wrote {wrote} ({len(figures)} figures) in {time.time() - started:.0f}s")
         missed = [f["name"] for f in figures if f.get("goal_met") is False]

@@ -13,13 +13,15 @@ import json
 import statistics
 import uuid
 
-from bench.harness import BenchEnv, Figure, summary, timed
+from bench.harness import BenchEnv, Figure, sized, summary, timed
 from bench.social_seed import project
 from tests.support.aws import moto_tables
 from tests.support.events import FakeContext, api_event
 
-LOGINS = 25
-VERIFICATIONS = 2000
+LOGINS = sized(25, 2)
+VERIFICATIONS = sized(2000, 20)
+HASHES = sized(10, 2)
+REFRESHES = sized(100, 3)
 
 
 def _login(handle: str, password: str, expect: int = 200) -> dict:
@@ -35,9 +37,9 @@ def _login(handle: str, password: str, expect: int = 200) -> dict:
 def _argon2(figures: list[Figure]) -> float:
     from oxygen.passwords import hash_password, verify_password
 
-    hashed = summary(timed(lambda: hash_password("a benchmark password"), repeat=10, warmup=1))
+    hashed = summary(timed(lambda: hash_password("a benchmark password"), repeat=HASHES, warmup=1))
     figures.append(Figure("oxygen.argon2id_hash_p50", hashed["p50"], "ms", note="m=19 MiB, t=2, p=1"))
-    verify = summary(timed(lambda: verify_password("a benchmark password", None), repeat=10, warmup=1))
+    verify = summary(timed(lambda: verify_password("a benchmark password", None), repeat=HASHES, warmup=1))
     return verify["p50"]
 
 
@@ -77,7 +79,7 @@ def _refreshes(figures: list[Figure], refresh_token: str) -> None:
             raise RuntimeError(f"refresh answered {answer['statusCode']}: {answer['body']}")
         current[0] = json.loads(answer["body"])["refresh_token"]
 
-    figures.append(Figure("oxygen.refresh_p50", summary(timed(rotate, repeat=100))["p50"], "ms"))
+    figures.append(Figure("oxygen.refresh_p50", summary(timed(rotate, repeat=REFRESHES))["p50"], "ms"))
 
 
 def _tokens(figures: list[Figure]) -> None:

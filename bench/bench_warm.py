@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from bench import warm_floors as floor
 from bench.bench_francium import moto_cache
-from bench.harness import BenchEnv, Figure, Goal, alternating, summary
+from bench.harness import BenchEnv, Figure, Goal, alternating, sized, summary
 from bench.social_seed import project
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
@@ -27,8 +27,9 @@ from tests.support.events import FakeContext, api_event
 ASSET = "WARM"
 PASSWORD = "a benchmark password"  # noqa: S105 - a throwaway benchmark entity
 WRITE_GOAL = Goal("ratio_at_most", 1.5, "p50 within 1.5x of the raw floor")
-RUNS = {"register": 25, "login": 25}
-DEFAULT_RUNS = 150
+RUNS = sized({"register": 25, "login": 25}, {"register": 2, "login": 2})
+DEFAULT_RUNS = sized(150, 3)
+MESSAGES = sized(30, 3)
 
 
 def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable[[], dict[str, Any]]:
@@ -48,7 +49,7 @@ def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable
 
 
 def _setup() -> tuple[uuid.UUID, uuid.UUID]:
-    """A funded sender and a receiver with 30 messages, both projected into the read cache."""
+    """A funded sender and a receiver with MESSAGES messages, all projected into the read cache."""
     from fluorine import bus
     from shared.contracts.nickel import CreateAsset, IssueAsset
     from shared.contracts.rhenium import SendMessage
@@ -58,7 +59,7 @@ def _setup() -> tuple[uuid.UUID, uuid.UUID]:
     project(first.records + second.records)
     commands: list[BaseModel] = [CreateAsset(code=ASSET, name="Warm coin", scale=2)]
     commands += [IssueAsset(id=uuid.uuid4(), asset=ASSET, to=sender.id, amount=10**12)]
-    for n in range(30):
+    for n in range(MESSAGES):
         commands.append(SendMessage(id=uuid.uuid4(), sender_id=sender.id, to_entity=receiver.id, body=f"m{n}"))
     for command in commands:
         project(bus.execute(command.model_dump(mode="json")).records)
