@@ -1,8 +1,8 @@
 """Cold start: each function's import-and-init time in a fresh interpreter, beside a reference
 Powertools handler (bench/reference_handler.py) measured the same way in the same run (round-robin).
 
-A smoke run probes the reference and the first FUNCTIONS functions once (a probe is a whole
-interpreter start; every function's handler is imported by the tests anyway)."""
+A smoke run probes the reference and the first FUNCTIONS functions once: each probe is a whole
+interpreter start, and the smoke run only shows that the measurement still works."""
 
 from __future__ import annotations
 
