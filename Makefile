@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requi
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)/functions:$(CURDIR)
 PORT ?= 3000
 
-.PHONY: install run test test-unit test-integration test-e2e lint format typecheck validate build bench keys clean schemas
+.PHONY: install run test test-unit test-integration test-e2e test-bench lint format typecheck validate build bench keys clean schemas
 
 install: $(STAMP)
 
@@ -23,7 +23,7 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 run: install  ## the whole system locally: API on 127.0.0.1:$(PORT)
 	$(PY) -m infra.local --port $(PORT)
 
-test: install  ## every test: unit, integration (real PostgreSQL, moto), end-to-end (HTTP, local stack)
+test: install  ## every test: unit, integration (real PostgreSQL, moto), end-to-end (HTTP, local stack), bench smoke run
 	$(PY) -m pytest
 
 test-unit: install
@@ -34,6 +34,9 @@ test-integration: install
 
 test-e2e: install
 	$(PY) -m pytest tests/e2e
+
+test-bench: install  ## every benchmark at tiny sizes (python -m bench --smoke); writes nothing
+	$(PY) -m pytest tests/bench
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -81,5 +84,5 @@ keys: install  ## a development signing key under .local/keys (never committed)
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache .aws-sam .venv-sam .venv-checkov
 
-bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md)
-	$(PY) -m bench
+bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md); BENCH_ARGS="--out DIR" writes elsewhere
+	$(PY) -m bench $(BENCH_ARGS)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import time
 import uuid
 
-from bench.harness import BenchEnv, Figure, Goal, summary, timed
+from bench.harness import BenchEnv, Figure, Goal, sized, summary, timed
 from bench.social_seed import project, read_cache, seed_entities
 from bench.sorted_table import SortedTable
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
-MEMBERS = 10_000
-PAGE = 100
+MEMBERS = sized(10_000, 30)
+PAGE = sized(100, 10)
+BROADCASTS = sized(100, 3)
 
 
 def _group(owner: uuid.UUID) -> uuid.UUID:
@@ -95,7 +96,7 @@ def _broadcasts(big: uuid.UUID, owner: uuid.UUID, figures: list[Figure]) -> None
 
     small_samples: list[float] = []
     big_samples: list[float] = []
-    for _ in range(100):  # interleaved, so other load on the machine hits both alike
+    for _ in range(BROADCASTS):  # interleaved, so other load on the machine hits both alike
         small_samples += timed(lambda: send(small), repeat=1, warmup=0)
         big_samples += timed(lambda: send(big), repeat=1, warmup=0)
     alone, crowd = summary(small_samples), summary(big_samples)

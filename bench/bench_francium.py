@@ -19,15 +19,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchEnv, Figure, alternating, summary
+from bench.harness import WARMUP, BenchEnv, Figure, alternating, sized, summary
 from shared.context import Caller
 from tests.support.aws import moto_tables
 from tests.support.events import FakeContext, api_event
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMBERS = 50
-BUDGET_S = 14.0  # per query: its GraphQL calls and its floor calls together
-MIN_REPEAT, MAX_REPEAT = 10, 150
+MEMBERS = sized(50, 11)  # 11: the seed spreads transfers over ten of them
+TRANSFERS = sized(30, 3)
+BUDGET_S = sized(14.0, 0.0)  # per query: its GraphQL calls and its floor calls together
+MIN_REPEAT, MAX_REPEAT = sized((10, 150), (2, 2))
 ME = "{ me { id handle displayName roles } }"
 WALLET = (
     "{ wallet { balances { asset amount scale }"
@@ -53,7 +54,7 @@ def apply(aggregate: str, payload: dict[str, Any], version: int = 1) -> None:
 
 
 def seed() -> tuple[uuid.UUID, uuid.UUID]:
-    """A reader with a wallet (3 balances, 30 transfers) who owns a group of 50; (reader, group)."""
+    """A reader with a wallet (3 balances, TRANSFERS transfers) who owns a group of MEMBERS; (reader, group)."""
     now = datetime.now(UTC)
     people = [uuid.uuid4() for _ in range(MEMBERS)]
     reader, group = people[0], uuid.uuid4()
@@ -71,7 +72,7 @@ def seed() -> tuple[uuid.UUID, uuid.UUID]:
             f"wallet#{reader}:{code}",
             {"entity_id": str(reader), "asset": code, "amount": 10**6, "scale": 2, "version": 1},
         )
-    for n in range(30):
+    for n in range(TRANSFERS):
         transfer = {"id": str(uuid.uuid4()), "from": str(reader), "to": str(people[1 + n % 10]), "asset": "USD"}
         created = (now + timedelta(seconds=n)).isoformat()
         apply(f"transfer#{transfer['id']}", {**transfer, "amount": n + 1, "kind": "transfer", "created_at": created})
@@ -130,7 +131,7 @@ def requests_of(fn: Callable[[], None]) -> int:
 
 def paired(query: Callable[[], None], floor: Callable[[], None]) -> tuple[list[float], list[float]]:
     """Alternated samples of a query and its floor, as many as fit the time budget."""
-    for _ in range(3):  # warm-up
+    for _ in range(WARMUP):
         query(), floor()
     started = time.perf_counter()
     query(), floor()

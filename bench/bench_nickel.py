@@ -20,10 +20,11 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from bench.harness import BenchEnv, Figure, Goal
+from bench.harness import BenchEnv, Figure, Goal, sized
 
-SECONDS = 2.5
-CLIENTS = (1, 8, 32)
+SECONDS = sized(2.5, 0.1)
+CLIENTS = sized((1, 8, 32), (1, 2))
+SPREAD = sized(64, 4)
 ASSET = "BENCH"
 FUNDS = 10**12
 Pair = tuple[uuid.UUID, uuid.UUID]
@@ -145,7 +146,7 @@ def _throughput(
 
 
 def run(env: BenchEnv) -> list[Figure]:
-    groups = _setup({"hot": 3, "spread": 64})
+    groups = _setup({"hot": 3, "spread": SPREAD})
     _throughput(_via_bus, env.database_url, groups["spread"], 2)  # warm-up: imports, plans, caches
     figures: list[Figure] = []
     for layout, accounts in groups.items():

@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchEnv, Figure, Goal, summary
+from bench.harness import WARMUP, BenchEnv, Figure, Goal, sized, summary
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = 100
+SAMPLES = sized(100, 3)
 GOAL = Goal("value_at_most", 500.0, "p99 at most 0.5 s")
 
 
@@ -100,7 +100,7 @@ def _lag(send: Callable[[], str], stamps: list[float]) -> float:
 def run(env: BenchEnv) -> list[Figure]:
     with local_stack(), commit_clock() as stamps:
         send = _sender()
-        for _ in range(3):  # warm-up: imports, connections, the mapping's shard iterator
+        for _ in range(WARMUP):  # warm-up: imports, connections, the mapping's shard iterator
             _lag(send, stamps)
         samples = [_lag(send, stamps) for _ in range(SAMPLES)]
     lag = summary(samples)

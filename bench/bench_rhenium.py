@@ -11,13 +11,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, summary, timed
+from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, sized, summary, timed
 from bench.social_seed import read_cache, seed_entities
 from bench.sorted_table import SortedTable
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
-ENTITIES = 10_000
+ENTITIES = sized(10_000, 50)
+REPEAT = sized(100, 3)
+PAGE_REPEAT = sized(50, 3)
 SIZES = SCALE_SIZES
 GROUPS = 3
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
@@ -38,8 +40,8 @@ def _broadcasts(env: BenchEnv, figures: list[Figure]) -> None:
     def platform() -> None:
         bus.execute(SendPlatformBroadcast(id=uuid.uuid4(), sender_id=sender, body="all").model_dump(mode="json"))
 
-    one = summary(timed(direct, repeat=100))
-    everyone = summary(timed(platform, repeat=100))
+    one = summary(timed(direct, repeat=REPEAT))
+    everyone = summary(timed(platform, repeat=REPEAT))
     note = f"{ENTITIES:,}+ active entities; one row and one change record whatever the audience"
     figures.append(
         Figure("rhenium.platform_broadcast_p50", everyone["p50"], "ms", "direct message p50", one["p50"], note)
@@ -113,9 +115,9 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
             answer = handler(api_event("GET", "/v1/messages/inbox", query=query, caller=who), FakeContext())
             assert answer["statusCode"] == 200, answer["body"]
 
-        first = summary(timed(page, repeat=50))
-        deep = summary(timed(lambda: page({"cursor": _middle_cursor(size)}), repeat=50))  # noqa: B023
-        unread = summary(timed(lambda: page({"unread": "true"}), repeat=50))
+        first = summary(timed(page, repeat=PAGE_REPEAT))
+        deep = summary(timed(lambda: page({"cursor": _middle_cursor(size)}), repeat=PAGE_REPEAT))  # noqa: B023
+        unread = summary(timed(lambda: page({"unread": "true"}), repeat=PAGE_REPEAT))
         table.reset_counters()
         page()
         first_pages[size] = first["p50"]

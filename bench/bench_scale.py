@@ -13,14 +13,14 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, summary, timed
+from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, sized, summary, timed
 from bench.social_seed import read_cache
 from bench.sorted_table import SortedTable
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
 
 SIZES = SCALE_SIZES
-REPEAT = 50
+REPEAT = sized(50, 3)
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from bench import warm_floors as floor
 from bench.bench_francium import moto_cache
-from bench.harness import BenchEnv, Figure, Goal, alternating, summary
+from bench.harness import BenchEnv, Figure, Goal, alternating, sized, summary
 from bench.social_seed import project
 from shared.context import Caller
 from tests.support.events import FakeContext, api_event
@@ -27,8 +27,9 @@ from tests.support.events import FakeContext, api_event
 ASSET = "WARM"
 PASSWORD = "a benchmark password"  # noqa: S105 - a throwaway benchmark entity
 WRITE_GOAL = Goal("ratio_at_most", 1.5, "p50 within 1.5x of the raw floor")
-RUNS = {"register": 25, "login": 25}
-DEFAULT_RUNS = 150
+RUNS = sized({"register": 25, "login": 25}, {"register": 2, "login": 2})
+DEFAULT_RUNS = sized(150, 3)
+MESSAGES = sized(30, 3)
 
 
 def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable[[], dict[str, Any]]:
@@ -48,7 +49,7 @@ def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable
 
 
 def _setup() -> tuple[uuid.UUID, uuid.UUID]:
-    """A funded sender and a receiver with 30 messages, both projected into the read cache."""
+    """A funded sender and a receiver with MESSAGES messages, all projected into the read cache."""
     from fluorine import bus
     from shared.contracts.nickel import CreateAsset, IssueAsset
     from shared.contracts.rhenium import SendMessage
@@ -58,19 +59,29 @@ def _setup() -> tuple[uuid.UUID, uuid.UUID]:
     project(first.records + second.records)
     commands: list[BaseModel] = [CreateAsset(code=ASSET, name="Warm coin", scale=2)]
     commands += [IssueAsset(id=uuid.uuid4(), asset=ASSET, to=sender.id, amount=10**12)]
-    for n in range(30):
+    for n in range(MESSAGES):
         commands.append(SendMessage(id=uuid.uuid4(), sender_id=sender.id, to_entity=receiver.id, body=f"m{n}"))
     for command in commands:
         project(bus.execute(command.model_dump(mode="json")).records)
     return sender.id, receiver.id
 
 
+def _login_entity() -> str:
+    """The handle of an entity to log in as, projected into the read cache (a login waits for that)."""
+    from tests.support.factories import register_entity
+
+    state, registered = register_entity(handle=f"w_{uuid.uuid4().hex[:12]}")
+    project(registered.records)
+    return state.handle
+
+
 def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    from tests.support.factories import PASSWORD as LOGIN_PASSWORD
+
     conn = psycopg.connect(url, autocommit=True)
     me, them = Caller(entity_id=sender, kind="real"), Caller(entity_id=receiver, kind="real")
-    handle = f"w_{uuid.uuid4().hex[:12]}"
-    body = {"kind": "real", "handle": handle, "display_name": "Warm", "password": PASSWORD}
-    _call("oxygen.app.handler", 201, "POST", "/v1/entities", body=body)()
+    handle = _login_entity()
+    body = {"kind": "real", "display_name": "Warm", "password": PASSWORD}
 
     def fresh_entity() -> dict[str, str]:
         return {**body, "handle": f"w_{uuid.uuid4().hex[:12]}"}
@@ -83,8 +94,10 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
             lambda: floor.register(conn),
         ),
         "login": (
-            _call("oxygen.app.handler", 200, "POST", "/v1/auth/token", body={"login": handle, "password": PASSWORD}),
-            lambda: floor.login(conn, handle),
+            _call(
+                "oxygen.app.handler", 200, "POST", "/v1/auth/token", body={"login": handle, "password": LOGIN_PASSWORD}
+            ),
+            lambda: floor.login(conn, handle, LOGIN_PASSWORD),
         ),
         "transfer": (
             _call(

@@ -3,6 +3,10 @@
 A benchmark module is ``bench/bench_<topic>.py`` with ``run(env: BenchEnv) -> list[Figure]``;
 ``python -m bench`` runs them all and writes bench/results.json. Benchmarks are never tests:
 nothing here asserts a time.
+
+``python -m bench --smoke`` runs every module at the sizes given as ``sized(full, smoke)``'s
+second argument (BENCH_SMOKE=1 in each module's interpreter): every code path, tiny and quick,
+to prove the benchmarks still run; its figures mean nothing and are not written anywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
+
+def sized(full: T, smoke: T) -> T:
+    """``full`` when measuring, ``smoke`` in a smoke run (which only proves the benchmark runs)."""
+    return smoke if SMOKE else full
+
+
+WARMUP = sized(3, 1)  # untimed calls before the timed ones
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,7 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+def timed(fn: Callable[[], Any], repeat: int, warmup: int = WARMUP) -> list[float]:
     """Milliseconds per call, after ``warmup`` untimed calls."""
     for _ in range(warmup):
         fn()
@@ -74,7 +89,7 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
 
 
 def alternating(
-    first: Callable[[], Any], second: Callable[[], Any], runs: int, warmup: int = 3
+    first: Callable[[], Any], second: Callable[[], Any], runs: int, warmup: int = WARMUP
 ) -> tuple[list[float], list[float]]:
     """Milliseconds per call of each, alternated call by call so load on the machine hits both alike."""
     for _ in range(warmup):
@@ -88,7 +103,7 @@ def alternating(
     return samples
 
 
-SCALE_SIZES = (10, 1_000, 100_000)
+SCALE_SIZES = sized((10, 1_000, 100_000), (10, 30, 60))
 
 
 def scale_baseline(size: int, p50_by_size: dict[int, float], unit: str) -> tuple[str, float]:
@@ -96,14 +111,15 @@ def scale_baseline(size: int, p50_by_size: dict[int, float], unit: str) -> tuple
     small, middle = SCALE_SIZES[0], SCALE_SIZES[1]
     if size <= middle:
         return (f"page at {small} {unit}", p50_by_size[small])
-    return ("page at 1,000", p50_by_size[middle])
+    return (f"page at {middle:,}", p50_by_size[middle])
 
 
 def flat_goal(size: int, items_read_by_size: dict[int, int]) -> Goal | None:
     """At the largest size, a page must read no more items than at 1,000 (the curve is flat)."""
     if size != SCALE_SIZES[-1]:
         return None
-    return Goal("value_at_most", items_read_by_size[SCALE_SIZES[1]], "flat: no more items read than at 1,000")
+    middle = SCALE_SIZES[1]
+    return Goal("value_at_most", items_read_by_size[middle], f"flat: no more items read than at {middle:,}")
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -130,7 +146,13 @@ class BenchEnv:
 
 @contextmanager
 def bench_env() -> Iterator[BenchEnv]:
-    """A migrated PostgreSQL (embedded unless TEST_DATABASE_URL) and the local-stage settings."""
+    """A migrated PostgreSQL (embedded unless TEST_DATABASE_URL) and the test-stage settings.
+
+    No DynamoDB endpoint is set: a module brings the one it measures on (moto in-process with
+    ``tests.support.aws.moto_tables``, the ``SortedTable`` stand-in of ``social_seed.read_cache``,
+    or the local stack's moto server on 127.0.0.1). A call outside them is refused at once
+    (``shared/local_only.py``), never sent to AWS.
+    """
     import tests.conftest  # noqa: F401 - sets the test environment and key
     from tests.support.postgres import fresh_database
 

@@ -3,8 +3,10 @@
 A write's floor is the same SQL statements in the same transaction(s) as Fluorine's command,
 then the same conditional PutItem per change record on the change feed and the UPDATE that marks
 the outbox rows published; register and login also pay their one Argon2id hash or verification
-(deliberate CPU, not overhead). A read's floor replays the DynamoDB calls the route made, as
-recorded from the route itself (``recorded_calls``), so it is the same requests by construction.
+(deliberate CPU, not overhead), and login its strongly consistent read of the entity's version in
+the read cache (it answers once the read side knows the entity). A read's floor replays the
+DynamoDB calls the route made, as recorded from the route itself (``recorded_calls``), so it is
+the same requests by construction.
 """
 
 from __future__ import annotations
@@ -68,8 +70,9 @@ def register(conn: psycopg.Connection) -> None:
     _publish(conn, [event])
 
 
-def login(conn: psycopg.Connection, handle: str) -> None:
+def login(conn: psycopg.Connection, handle: str, password: str) -> None:
     from oxygen.passwords import verify_password
+    from shared.aws import dynamodb
 
     with conn.transaction():
         conn.execute(
@@ -78,7 +81,7 @@ def login(conn: psycopg.Connection, handle: str) -> None:
             (f"handle:{handle}",),
         ).fetchall()
         entity, hashed = conn.execute("SELECT id, password_hash FROM entities WHERE handle = %s", (handle,)).fetchone()  # type: ignore[misc]
-    verify_password("a benchmark password", hashed)
+    verify_password(password, hashed)
     session = uuid.uuid4()
     with conn.transaction():
         conn.execute("SELECT id, status FROM entities WHERE id = %s", (entity,)).fetchone()
@@ -89,6 +92,10 @@ def login(conn: psycopg.Connection, handle: str) -> None:
             (hashlib.sha256(secrets.token_bytes(32)).hexdigest(), session),
         )
         conn.execute("DELETE FROM login_failures WHERE login_key = %s", (f"handle:{handle}",))
+    state = {"pk": {"S": f"entity#{entity}"}, "sk": {"S": "state"}}
+    dynamodb().batch_get_item(
+        RequestItems={"ReadCacheTable": {"Keys": [state], "ConsistentRead": True, "ProjectionExpression": "pk, ver"}}
+    )
 
 
 def send_message(conn: psycopg.Connection, sender: uuid.UUID, to: uuid.UUID) -> None:

@@ -24,6 +24,10 @@ def dynamodb() -> Any:
             endpoint_url=settings.dynamodb_endpoint,
             config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=5),
         )
+        if settings.is_local:  # local and test stages never reach AWS (shared/local_only.py)
+            from shared.local_only import refuse_remote
+
+            refuse_remote(client, settings.stage)
         _local.dynamodb = client
     return client
 
