@@ -16,6 +16,7 @@ from bench.harness import BenchEnv, Figure, Goal, sized, summary, timed
 from bench.social_seed import project, read_cache, seed_entities
 from bench.sorted_table import SortedTable
 from shared.context import Caller
+from shared.internal import Actor
 from tests.support.events import FakeContext, api_event
 
 MEMBERS = sized(10_000, 30)
@@ -23,32 +24,40 @@ PAGE = sized(100, 10)
 BROADCASTS = sized(100, 3)
 
 
-def _group(owner: uuid.UUID) -> uuid.UUID:
+def _signed_in(entity_id: uuid.UUID) -> Actor:
+    """The entity as the actor of its commands, in a live login session (Fluorine checks it)."""
+    from tests.support.factories import start_session
+
+    actor, started = start_session(entity_id)
+    project(started.records)
+    return actor
+
+
+def _group(owner: Actor) -> uuid.UUID:
     from fluorine import bus
     from shared.contracts.carbon import CreateGroup
 
     group = uuid.uuid4()
-    outcome = bus.execute(
-        CreateGroup(id=group, owner_id=owner, name="Big", visibility="public").model_dump(mode="json")
-    )
+    command = CreateGroup(id=group, owner_id=owner.entity_id, name="Big", visibility="public")
+    outcome = bus.execute(command.model_dump(mode="json"), actor=owner)
     project(outcome.records)
     return group
 
 
-def _add(group: uuid.UUID, owner: uuid.UUID, member: uuid.UUID) -> float:
+def _add(group: uuid.UUID, owner: Actor, member: uuid.UUID) -> float:
     """Add one member through the bus; the milliseconds it took (projecting it is not timed)."""
     from fluorine import bus
     from shared.contracts.carbon import AddMember
 
-    command = AddMember(group_id=group, actor_id=owner, entity_id=member).model_dump(mode="json")
+    command = AddMember(group_id=group, actor_id=owner.entity_id, entity_id=member).model_dump(mode="json")
     started = time.perf_counter()
-    outcome = bus.execute(command)
+    outcome = bus.execute(command, actor=owner)
     elapsed = (time.perf_counter() - started) * 1000
     project(outcome.records)
     return elapsed
 
 
-def _add_members(group: uuid.UUID, owner: uuid.UUID, members: list[uuid.UUID], figures: list[Figure]) -> None:
+def _add_members(group: uuid.UUID, owner: Actor, members: list[uuid.UUID], figures: list[Figure]) -> None:
     samples = [_add(group, owner, m) for m in members]
     note = f"{len(members):,} AddMember commands, one durable transaction each"
     figures.append(Figure("carbon.add_10000_members_total", sum(samples) / 1000, "s", note=note))
@@ -83,16 +92,15 @@ def _list_members(table: SortedTable, group: uuid.UUID, reader: Caller, figures:
     figures.append(Figure("carbon.members_page_requests", table.requests, "requests", note="last page"))
 
 
-def _broadcasts(big: uuid.UUID, owner: uuid.UUID, figures: list[Figure]) -> None:
+def _broadcasts(big: uuid.UUID, owner: Actor, figures: list[Figure]) -> None:
     from fluorine import bus
     from shared.contracts.rhenium import SendGroupBroadcast
 
     small = _group(owner)
 
     def send(group: uuid.UUID) -> None:
-        bus.execute(
-            SendGroupBroadcast(id=uuid.uuid4(), group_id=group, actor_id=owner, body="news").model_dump(mode="json")
-        )
+        command = SendGroupBroadcast(id=uuid.uuid4(), group_id=group, actor_id=owner.entity_id, body="news")
+        bus.execute(command.model_dump(mode="json"), actor=owner)
 
     small_samples: list[float] = []
     big_samples: list[float] = []
@@ -116,8 +124,9 @@ def _broadcasts(big: uuid.UUID, owner: uuid.UUID, figures: list[Figure]) -> None
 
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
-    owner, *members = seed_entities(env.database_url, MEMBERS + 1)
+    first, *members = seed_entities(env.database_url, MEMBERS + 1)
     with read_cache() as table:
+        owner = _signed_in(first)
         group = _group(owner)
         _add_members(group, owner, members, figures)
         _list_members(table, group, Caller(entity_id=members[-1], kind="real"), figures)

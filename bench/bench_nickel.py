@@ -3,7 +3,8 @@
 Each client is a thread with its own PostgreSQL connection posting 1-unit transfers for a fixed
 time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
 idempotency key: parse, claim the key, lock, post, emit, remember; publishing to the change feed
-is skipped); the baseline ``raw SQL`` issues the same statements directly with psycopg, so the
+is skipped); the baseline ``raw SQL`` issues the same statements (the caller check included)
+directly with psycopg, so the
 ratio is what the bus and pydantic cost over the database's own floor. ``hot`` posts among 3
 accounts (every transfer waits for the row locks of the ones before it); ``spread`` among 64.
 """
@@ -21,25 +22,34 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
 from bench.harness import BenchEnv, Figure, Goal, sized
+from fluorine.authority import CALLER_ROW
+from shared.internal import Actor
 
 SECONDS = sized(2.5, 0.1)
 CLIENTS = sized((1, 8, 32), (1, 2))
 SPREAD = sized(64, 4)
 ASSET = "BENCH"
 FUNDS = 10**12
+
 Pair = tuple[uuid.UUID, uuid.UUID]
 HOT_GOAL = Goal("ratio_at_least", 0.5, "at least half the raw-SQL floor's throughput at 8 clients on hot accounts")
+
+
+SESSIONS: dict[uuid.UUID, Actor] = {}  # each holder signed in once: the actor of its transfers
 
 
 def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
     from fluorine import bus
     from shared.contracts.nickel import CreateAsset, IssueAsset
-    from tests.support.factories import register_entity
+    from tests.support.factories import admin_actor, register_entity, start_session
 
-    bus.execute(CreateAsset(code=ASSET, name="Bench coin", scale=2).model_dump(mode="json"))
+    admin = admin_actor()
+    bus.execute(CreateAsset(code=ASSET, name="Bench coin", scale=2).model_dump(mode="json"), actor=admin)
     groups = {name: [register_entity()[0].id for _ in range(n)] for name, n in sizes.items()}
     for holder in (h for members in groups.values() for h in members):
-        bus.execute(IssueAsset(id=uuid.uuid4(), asset=ASSET, to=holder, amount=FUNDS).model_dump(mode="json"))
+        command = IssueAsset(id=uuid.uuid4(), asset=ASSET, to=holder, amount=FUNDS)
+        bus.execute(command.model_dump(mode="json"), actor=admin)
+        SESSIONS[holder] = start_session(holder)[0]
     return groups
 
 
@@ -55,7 +65,7 @@ def _via_bus(url: str) -> Callable[[Pair], None]:
         command = PostTransfer(
             id=uuid.uuid4(), from_entity=pair[0], to=pair[1], asset=ASSET, amount=1, idempotency=idem
         )
-        bus.execute(command.model_dump(mode="json"), conn)
+        bus.execute(command.model_dump(mode="json"), conn, actor=SESSIONS[pair[0]])
 
     return post
 
@@ -64,6 +74,7 @@ def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
     """The statements ``PostTransfer`` issues, in one transaction, without the bus."""
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
     with conn.transaction():
+        conn.execute(CALLER_ROW, (SESSIONS[sender].session_id, sender)).fetchone()
         conn.execute(
             "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",

@@ -69,10 +69,10 @@ def commit_clock() -> Iterator[list[float]]:
 
 def _sender() -> Callable[[], str]:
     from rhenium.app import handler
-    from tests.support.factories import register_entity
+    from tests.support.factories import register_entity, start_session
 
     sender, receiver = register_entity()[0].id, register_entity()[0].id
-    caller = Caller(entity_id=sender, kind="real")
+    caller = Caller(entity_id=sender, kind="real", session_id=start_session(sender)[0].session_id)
 
     def send() -> str:
         body = {"to_entity": str(receiver), "body": f"lag {uuid.uuid4().hex[:6]}"}

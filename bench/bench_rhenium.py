@@ -28,17 +28,18 @@ EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 def _broadcasts(env: BenchEnv, figures: list[Figure]) -> None:
     from fluorine import bus
     from shared.contracts.rhenium import SendMessage, SendPlatformBroadcast
+    from tests.support.factories import admin_actor
 
     ids = seed_entities(env.database_url, ENTITIES)
-    sender, recipient = ids[0], ids[1]
+    sender, recipient = admin_actor(ids[0]), ids[1]  # an admin may send both
 
     def direct() -> None:
-        bus.execute(
-            SendMessage(id=uuid.uuid4(), sender_id=sender, to_entity=recipient, body="hi").model_dump(mode="json")
-        )
+        command = SendMessage(id=uuid.uuid4(), sender_id=sender.entity_id, to_entity=recipient, body="hi")
+        bus.execute(command.model_dump(mode="json"), actor=sender)
 
     def platform() -> None:
-        bus.execute(SendPlatformBroadcast(id=uuid.uuid4(), sender_id=sender, body="all").model_dump(mode="json"))
+        command = SendPlatformBroadcast(id=uuid.uuid4(), sender_id=sender.entity_id, body="all")
+        bus.execute(command.model_dump(mode="json"), actor=sender)
 
     one = summary(timed(direct, repeat=REPEAT))
     everyone = summary(timed(platform, repeat=REPEAT))

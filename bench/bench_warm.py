@@ -20,8 +20,9 @@ from pydantic import BaseModel
 from bench import warm_floors as floor
 from bench.bench_francium import moto_cache
 from bench.harness import BenchEnv, Figure, Goal, alternating, sized, summary
-from bench.social_seed import project
+from bench.social_seed import project, projected_at_publish
 from shared.context import Caller
+from shared.internal import Actor
 from tests.support.events import FakeContext, api_event
 
 ASSET = "WARM"
@@ -48,22 +49,27 @@ def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable
     return call
 
 
-def _setup() -> tuple[uuid.UUID, uuid.UUID]:
-    """A funded sender and a receiver with MESSAGES messages, all projected into the read cache."""
+def _setup() -> tuple[Caller, Caller]:
+    """A funded sender and a receiver with MESSAGES messages, signed in, all projected into the read cache."""
     from fluorine import bus
     from shared.contracts.nickel import CreateAsset, IssueAsset
     from shared.contracts.rhenium import SendMessage
-    from tests.support.factories import register_entity
+    from tests.support.factories import admin_actor, register_entity, start_session
 
     (sender, first), (receiver, second) = register_entity(), register_entity()
-    project(first.records + second.records)
-    commands: list[BaseModel] = [CreateAsset(code=ASSET, name="Warm coin", scale=2)]
-    commands += [IssueAsset(id=uuid.uuid4(), asset=ASSET, to=sender.id, amount=10**12)]
+    (me, my_session), (them, their_session) = start_session(sender.id), start_session(receiver.id)
+    project(first.records + second.records + my_session.records + their_session.records)
+    admin = admin_actor()
+    commands: list[tuple[BaseModel, Actor]] = [(CreateAsset(code=ASSET, name="Warm coin", scale=2), admin)]
+    commands += [(IssueAsset(id=uuid.uuid4(), asset=ASSET, to=sender.id, amount=10**12), admin)]
     for n in range(MESSAGES):
-        commands.append(SendMessage(id=uuid.uuid4(), sender_id=sender.id, to_entity=receiver.id, body=f"m{n}"))
-    for command in commands:
-        project(bus.execute(command.model_dump(mode="json")).records)
-    return sender.id, receiver.id
+        commands.append((SendMessage(id=uuid.uuid4(), sender_id=sender.id, to_entity=receiver.id, body=f"m{n}"), me))
+    for command, actor in commands:
+        project(bus.execute(command.model_dump(mode="json"), actor=actor).records)
+    return (
+        Caller(entity_id=sender.id, kind="real", session_id=me.session_id),
+        Caller(entity_id=receiver.id, kind="real", session_id=them.session_id),
+    )
 
 
 def _login_entity() -> str:
@@ -75,11 +81,12 @@ def _login_entity() -> str:
     return state.handle
 
 
-def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+def _routes(url: str, me: Caller, them: Caller) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     from tests.support.factories import PASSWORD as LOGIN_PASSWORD
 
     conn = psycopg.connect(url, autocommit=True)
-    me, them = Caller(entity_id=sender, kind="real"), Caller(entity_id=receiver, kind="real")
+    sender, receiver = me.entity_id, them.entity_id
+    actor = Actor(entity_id=sender, session_id=me.session_id)
     handle = _login_entity()
     body = {"kind": "real", "display_name": "Warm", "password": PASSWORD}
 
@@ -109,7 +116,7 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
                 headers=lambda: {"Idempotency-Key": uuid.uuid4().hex},
                 caller=me,
             ),
-            lambda: floor.transfer(conn, ASSET, sender, receiver),
+            lambda: floor.transfer(conn, ASSET, actor, receiver),
         ),
         "send_message": (
             _call(
@@ -120,7 +127,7 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
                 body={"to_entity": str(receiver), "body": "hello"},
                 caller=me,
             ),
-            lambda: floor.send_message(conn, sender, receiver),
+            lambda: floor.send_message(conn, actor, receiver),
         ),
         "get_wallet": (wallet, floor.recorded_calls(wallet)),
         "get_inbox": (inbox, floor.recorded_calls(inbox)),
@@ -129,7 +136,7 @@ def _routes(url: str, sender: uuid.UUID, receiver: uuid.UUID) -> dict[str, tuple
 
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
-    with moto_cache():
+    with moto_cache(), projected_at_publish():
         sender, receiver = _setup()
         reads_before = {"get_wallet", "get_inbox"}
         routes = _routes(env.database_url, sender, receiver)

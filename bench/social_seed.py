@@ -40,3 +40,24 @@ def project(records: list) -> None:  # type: ignore[type-arg]
 
     for record in records:
         projector.apply(record)
+
+
+@contextmanager
+def projected_at_publish() -> Iterator[None]:
+    """A read side without stream lag: Fluorine's publish step also applies the records' projections
+    (what the stream delivers a moment later). A login waits for its new session's projection, so
+    this measures the login's own work; the stream's lag is bench_pipeline's figure."""
+    from fluorine import app
+
+    original = app.publish
+
+    def publish_and_project(conn: psycopg.Connection, records: list) -> bool:  # type: ignore[type-arg]
+        published = original(conn, records)
+        project(records)
+        return published
+
+    app.publish = publish_and_project  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        app.publish = original  # type: ignore[assignment]

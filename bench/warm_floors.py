@@ -3,10 +3,11 @@
 A write's floor is the same SQL statements in the same transaction(s) as Fluorine's command,
 then the same conditional PutItem per change record on the change feed and the UPDATE that marks
 the outbox rows published; register and login also pay their one Argon2id hash or verification
-(deliberate CPU, not overhead), and login its strongly consistent read of the entity's version in
-the read cache (it answers once the read side knows the entity). A read's floor replays the
-DynamoDB calls the route made, as recorded from the route itself (``recorded_calls``), so it is
-the same requests by construction.
+(deliberate CPU, not overhead), and login the projection of its new session and one strongly
+consistent read of the session's and entity's versions (it answers once the read side knows
+them). Writes by a caller first check the caller's row and session (``CALLER_ROW``), as Fluorine
+does. A read's floor replays the DynamoDB calls the route made, as recorded from the route itself
+(``recorded_calls``), so it is the same requests by construction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+from fluorine.authority import CALLER_ROW
+from shared.internal import Actor
 
 Event = tuple[int, str, int, str, dict[str, Any]]
 OUTBOX = "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s) RETURNING seq"
@@ -92,29 +96,43 @@ def login(conn: psycopg.Connection, handle: str, password: str) -> None:
             (hashlib.sha256(secrets.token_bytes(32)).hexdigest(), session),
         )
         conn.execute("DELETE FROM login_failures WHERE login_key = %s", (f"handle:{handle}",))
-    state = {"pk": {"S": f"entity#{entity}"}, "sk": {"S": "state"}}
+        payload = {"id": str(session), "entity_id": str(entity), "revoked": False, "version": 1}
+        event = _emit(conn, f"session#{session}", 1, "SessionStarted", payload)
+    _publish(conn, [event])
+    # The session's projection (the read cache's conditional put), then the login's wait: one
+    # strongly consistent read of the session's and the entity's versions.
+    item = {"pk": {"S": f"session#{session}"}, "sk": {"S": "state"}, "ver": {"N": "1"}}
+    dynamodb().put_item(
+        TableName="ReadCacheTable",
+        Item={**item, "data": {"S": json.dumps(payload)}},
+        ConditionExpression="attribute_not_exists(ver) OR ver < :ver",
+        ExpressionAttributeValues={":ver": {"N": "1"}},
+    )
+    keys = [{"pk": {"S": f"entity#{entity}"}, "sk": {"S": "state"}}, {"pk": item["pk"], "sk": item["sk"]}]
     dynamodb().batch_get_item(
-        RequestItems={"ReadCacheTable": {"Keys": [state], "ConsistentRead": True, "ProjectionExpression": "pk, ver"}}
+        RequestItems={"ReadCacheTable": {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk, ver"}}
     )
 
 
-def send_message(conn: psycopg.Connection, sender: uuid.UUID, to: uuid.UUID) -> None:
+def send_message(conn: psycopg.Connection, sender: Actor, to: uuid.UUID) -> None:
     message = uuid.uuid4()
     with conn.transaction():
+        conn.execute(CALLER_ROW, (sender.session_id, sender.entity_id)).fetchone()
         conn.execute("SELECT 1 FROM entities WHERE id = %s AND status = 'active'", (to,)).fetchone()
         row = conn.execute(
             "INSERT INTO messages (id, sender_id, to_entity, to_group, to_all, body)"
             " VALUES (%s, %s, %s, NULL, false, %s) RETURNING id, sent_at",
-            (message, sender, to, "hello"),
+            (message, sender.entity_id, to, "hello"),
         ).fetchone()
         event = _emit(conn, f"message#{message}", 1, "MessageSent", {"id": str(row[0]), "body": "hello"})  # type: ignore[index]
     _publish(conn, [event])
 
 
-def transfer(conn: psycopg.Connection, asset: str, sender: uuid.UUID, receiver: uuid.UUID) -> None:
+def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.UUID) -> None:
     """``PostTransfer``'s statements (the ledger trigger posts the balances), then its three records."""
-    key, transfer_id = uuid.uuid4().hex, uuid.uuid4()
+    key, transfer_id, sender = uuid.uuid4().hex, uuid.uuid4(), actor.entity_id
     with conn.transaction():
+        conn.execute(CALLER_ROW, (actor.session_id, sender)).fetchone()
         conn.execute(
             "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
