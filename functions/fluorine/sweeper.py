@@ -1,12 +1,16 @@
-"""The scheduled sweeper: publishes outbox rows a crash left unpublished after their commit."""
+"""The scheduled sweeper: publishes outbox rows a crash left unpublished after their commit, and
+prunes what is kept only for a while (idempotency keys past 48 h, login failures past their window,
+refresh tokens past their expiry)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
 from fluorine import idempotency
+from fluorine.commands.oxygen_auth import prune_credentials
 from fluorine.db import connection
 from fluorine.publisher import publish
 from fluorine.uow import UnitOfWork
@@ -38,11 +42,12 @@ def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, bat
     return len(records)
 
 
-def expire_idempotency_keys(conn: psycopg.Connection) -> int:
+def prune(conn: psycopg.Connection) -> dict[str, int]:
+    """Remove what is kept only for a while; how many rows of each kind."""
     with UnitOfWork(conn) as uow:
-        return idempotency.expire(uow)
+        return {"idempotency_keys": idempotency.expire(uow), **prune_credentials(uow, datetime.now(UTC))}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     conn = connection()
-    return {"published": sweep(conn), "expired_keys": expire_idempotency_keys(conn)}
+    return {"published": sweep(conn), **{f"pruned_{kind}": n for kind, n in prune(conn).items()}}

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from oxygen import sessions
 from oxygen.models import Jwks, LoginBody, RefreshBody, TokenPair
 from shared.auth.keys import jwks
-from shared.context import require_caller
+from shared.context import require_caller, source_address_of
 from shared.http import context_of, json_response, written
 from shared.internal import CallContext
 
@@ -22,7 +22,8 @@ def _context() -> CallContext:
 
 @router.post("/v1/auth/token")
 def token(body: LoginBody) -> Response[TokenPair]:
-    return json_response(200, sessions.login(body, _context()), NO_STORE)
+    source = source_address_of(router.current_event.raw_event)
+    return json_response(200, sessions.login(body, source, _context()), NO_STORE)
 
 
 @router.post("/v1/auth/refresh")

@@ -57,8 +57,12 @@ def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext
         display_name=body.display_name.strip() if "display_name" in changes else None,
         email=body.email.lower() if "email" in changes else None,
         password_hash=hash_password(body.password) if "password" in changes else None,
+        keep_session=context.actor.session_id if context.actor else None,
     )
-    return internal.call("fluorine", command, EntityState, context)
+    done = internal.call("fluorine", command, EntityState, context)
+    if "password" in changes:  # the other sessions ended: the authorizer refuses them on the next request
+        sessions.await_read_side(done.write_version, "sessions ended by a password change")
+    return done
 
 
 def await_read_side(write_version: str) -> None:

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from oxygen.models import LoginBody, TokenPair
-from oxygen.passwords import verify_password
+from oxygen.passwords import hash_password, needs_rehash, verify_password
 from shared import internal
 from shared.auth.tokens import issue_access_token
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import (
+    LOGIN_WINDOW_SECONDS,
     Credentials,
     FailureRecorded,
     LookUpCredentials,
@@ -30,15 +31,14 @@ from shared.contracts.oxygen_auth import (
     SessionsRevoked,
     SessionStarted,
     StartSession,
-    entity_login,
 )
-from shared.errors import InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
+from shared.errors import InternalError, InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
 from shared.observability import logger
 from shared.readcache import wait_for_token
 from shared.settings import get_settings
 
-MAX_LOGIN_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
+MAX_LOGIN_FAILURES = 5  # per entity and source address, in the window
+MAX_ACCOUNT_FAILURES = 100  # per entity from every address together: stops distributed guessing
 READ_SIDE_WAIT_SECONDS = 2.0
 WRONG_CREDENTIALS = "The login or the password is wrong."
 
@@ -71,38 +71,55 @@ def _refresh_expiry(now: datetime) -> datetime:
     return now + timedelta(seconds=get_settings().refresh_token_ttl)
 
 
-def login(body: LoginBody, context: internal.CallContext) -> TokenPair:
-    """A token pair for the right password; the same 401 for an unknown login or a wrong password."""
+def login(body: LoginBody, source: str, context: internal.CallContext) -> TokenPair:
+    """A token pair for the right password; the same 401 for an unknown login or a wrong password.
+
+    Failures count per entity and per source address: ``MAX_LOGIN_FAILURES`` from one address in the
+    window throttle that address (429), ``MAX_ACCOUNT_FAILURES`` from all addresses every address.
+    """
     now = clock()
-    found = internal.call(
-        "fluorine",
-        LookUpLogin(login=body.login, at=now, window_seconds=LOGIN_WINDOW_SECONDS, max_failures=MAX_LOGIN_FAILURES),
-        Credentials,
-        context,
-    ).result
+    look_up = LookUpLogin(
+        login=body.login,
+        source=source,
+        at=now,
+        window_seconds=LOGIN_WINDOW_SECONDS,
+        max_per_source=MAX_LOGIN_FAILURES,
+        max_total=MAX_ACCOUNT_FAILURES,
+    )
+    found = internal.call("fluorine", look_up, Credentials, context).result
     if found.retry_after is not None:
         logger.warning("login throttled", extra={"retry_after": found.retry_after})
         raise RateLimited("Too many failed logins; try again later.", retry_after=found.retry_after)
+    key = _throttle_key(found)
     valid = verify_password(body.password, found.password_hash)  # the dummy hash when unknown: same cost
     if not valid or found.entity is None or found.entity.status != "active":
-        failure = RecordLoginFailure(login=body.login, at=now, window_seconds=LOGIN_WINDOW_SECONDS)
+        failure = RecordLoginFailure(throttle_key=key, source=source, at=now)
         recorded = internal.call("fluorine", failure, FailureRecorded, context).result
         logger.info("login refused", extra={"failures_in_window": recorded.failures_in_window})
         raise Unauthorized(WRONG_CREDENTIALS)
     refresh, refresh_hash = new_refresh_token()
+    stored = found.password_hash or ""
     command = StartSession(
         session_id=uuid.uuid4(),
         entity_id=found.entity.id,
-        login=body.login,
+        throttle_key=key,
+        source=source,
         refresh_hash=refresh_hash,
         at=now,
         expires_at=_refresh_expiry(now),
+        rehash=(stored, hash_password(body.password)) if needs_rehash(stored) else None,
     )
     done = internal.call("fluorine", command, SessionStarted, context)
     started = done.result
     logger.info("login succeeded", extra={"entity_id": str(started.entity.id), "session_id": str(started.session_id)})
     await_read_side(done.write_version, "a new login session")
     return _pair(started.entity, started.session_id, refresh, now)
+
+
+def _throttle_key(found: Credentials) -> str:
+    if found.throttle_key is None:  # Fluorine always names one
+        raise InternalError("no throttle key in a credentials answer")
+    return found.throttle_key
 
 
 def await_read_side(write_version: str | None, what: str) -> None:
@@ -122,7 +139,11 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
     now = clock()
     new, new_hash = new_refresh_token()
     command = RotateRefreshToken(
-        presented_hash=token_hash(presented), new_hash=new_hash, at=now, expires_at=_refresh_expiry(now)
+        presented_hash=token_hash(presented),
+        new_hash=new_hash,
+        at=now,
+        expires_at=_refresh_expiry(now),
+        grace_seconds=get_settings().refresh_grace_seconds,
     )
     done = internal.call("fluorine", command, Rotation, context)
     rotation = done.result
@@ -164,6 +185,6 @@ def check_current_password(entity_id: uuid.UUID, given: str | None, context: int
     if found.entity is None or found.entity.status != "active":
         raise NotFound("The entity does not exist.")
     if not verify_password(given, found.password_hash):
-        failure = RecordLoginFailure(login=entity_login(entity_id), at=now, window_seconds=LOGIN_WINDOW_SECONDS)
+        failure = RecordLoginFailure(throttle_key=_throttle_key(found), source="", at=now)
         internal.call("fluorine", failure, FailureRecorded, context)
         raise Unauthorized("The current password is wrong.")

@@ -25,7 +25,7 @@ for extra in (ROOT / "layers" / "shared", ROOT / "functions", ROOT):
         sys.path.insert(0, str(extra))
 
 from infra.local import services  # noqa: E402
-from infra.local.gateway import Gateway, create_gateway_app  # noqa: E402
+from infra.local.gateway import Gateway, ProblemH11Protocol, create_gateway_app  # noqa: E402
 from infra.local.runtime import Runtime, apply_environment, environment  # noqa: E402
 from infra.local.scheduler import Scheduler  # noqa: E402
 from infra.local.streams import StreamMapping  # noqa: E402
@@ -127,7 +127,15 @@ def main(argv: list[str] | None = None) -> int:
 
         app = create_gateway_app(Gateway(template, runtime, log))
         server = uvicorn.Server(
-            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+            uvicorn.Config(
+                app,
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                http=ProblemH11Protocol,
+            )
         )
         threading.Thread(target=announce, args=(server, url), daemon=True).start()
         # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: let that

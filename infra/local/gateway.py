@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+import h11
+from starlette.requests import Request
+from starlette.responses import Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from infra.local.runtime import Runtime
 from infra.local.template import Route, Template
 from shared.context import REQUEST_ID_PATTERN
 
 API_ID = "local"
+MAX_HEADER_BYTES = 10_240  # API Gateway's bound on the request line and headers together
 STAGE = "local"
 ACCOUNT = "000000000000"
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -103,6 +107,20 @@ class Gateway:
             headers=headers,
         )
 
+    def invalid(self, detail: str, loc: list[str], request_id: str) -> Response:
+        """A 400 of the gateway itself that no template gateway response covers (locally only)."""
+        body = {
+            "type": "https://errors.elements.dev/invalid_request",
+            "title": "Invalid request",
+            "status": 400,
+            "detail": detail,
+            "code": "invalid_request",
+            "request_id": request_id,
+            "errors": [{"loc": loc, "msg": detail, "type": "value_error"}],
+        }
+        headers = {"X-Request-Id": request_id}
+        return Response(json.dumps(body), status_code=400, media_type="application/problem+json", headers=headers)
+
     def authorize(self, request: Request, route: Route, request_id: str) -> dict[str, Any] | Response:
         token = request.headers.get("authorization")
         if not token:
@@ -146,6 +164,8 @@ class Gateway:
     async def _dispatch(self, request: Request, body: bytes, request_id: str) -> Response:
         from starlette.concurrency import run_in_threadpool
 
+        if sum(len(k) + len(v) + 4 for k, v in request.headers.raw) > MAX_HEADER_BYTES:
+            return self.invalid("The headers exceed 10,240 bytes.", ["header"], request_id)
         found = match(self.template.routes, request.method, request.url.path)
         if found is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, 404)
@@ -159,18 +179,53 @@ class Gateway:
         try:
             result = await run_in_threadpool(self.runtime.invoke, route.function, event)
         except Exception:
-            import traceback
-
             traceback.print_exc()
             return self.gateway_response("DEFAULT_5XX", request_id, 502)
         return self.respond(result, request_id)
 
 
-def create_gateway_app(gateway: Gateway, lifespan: Any = None) -> FastAPI:
-    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+def create_gateway_app(gateway: Gateway) -> Any:
+    """The ASGI app: every request, whatever its method or path (newlines, percent-encoded bytes
+    included), goes to the gateway, which answers from the template's routes and gateway responses:
+    no web framework routing answers in a shape of its own."""
 
-    async def endpoint(request: Request) -> Response:
-        return await gateway(request)
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # lifespan and websockets are not served here
+            return
+        try:
+            response = await gateway(Request(scope, receive))
+        except Exception:  # a bug of the local gateway itself: still the contract's shape
+            traceback.print_exc()
+            response = gateway.gateway_response("DEFAULT_5XX", str(uuid.uuid4()), 500)
+        await response(scope, receive, send)
 
-    app.add_api_route("/{path:path}", endpoint, methods=METHODS, include_in_schema=False)
     return app
+
+
+class ProblemH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (a raw byte outside ASCII
+    in the path, headers past h11's size limit) in the contract's shape instead of text/plain."""
+
+    def send_400_response(self, msg: str) -> None:
+        request_id = str(uuid.uuid4())
+        body = json.dumps(
+            {
+                "type": "https://errors.elements.dev/invalid_request",
+                "title": "Invalid request",
+                "status": 400,
+                "detail": "The request is not valid HTTP/1.1 (its request line or headers cannot be read, "
+                "or the headers are too large).",
+                "code": "invalid_request",
+                "request_id": request_id,
+                "errors": [{"loc": ["request"], "msg": msg, "type": "http_invalid"}],
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"x-request-id", request_id.encode()),
+            (b"connection", b"close"),
+        ]
+        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request")))
+        self.transport.write(self.conn.send(h11.Data(data=body)))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()

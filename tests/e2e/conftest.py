@@ -21,6 +21,7 @@ from tests.support.postgres import fresh_database
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Local stack ready at "
 START_TIMEOUT = 120
+REFRESH_GRACE_SECONDS = 2
 STORES: dict[str, str] = {}  # the running stack's database_url and dynamodb_endpoint
 
 
@@ -40,6 +41,8 @@ def stack_url() -> Iterator[str]:
             "LOCAL_STATE_DIR": str(state),
             "ADMIN_HANDLE": "root_admin",
             "ADMIN_PASSWORD": "root-admin-password",
+            # A short refresh grace, so the reuse of a spent refresh token is reached in seconds.
+            "REFRESH_GRACE_SECONDS": str(REFRESH_GRACE_SECONDS),
             "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
         }
         env["DYNAMODB_ENDPOINT"] = dynamodb_endpoint

@@ -3,10 +3,12 @@ profile changes, deactivation and platform roles."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
 
+from tests.e2e.conftest import REFRESH_GRACE_SECONDS
 from tests.e2e.contract_support import (
     PASSWORD,
     admin_headers,
@@ -95,6 +97,12 @@ def test_refresh_spends_the_old_token_and_reusing_it_revokes_the_whole_session(c
     assert pair["token_type"] == "Bearer"
     new_headers = {"Authorization": f"Bearer {pair['access_token']}"}
     assert client.get("/v1/entities/me", headers=new_headers).status_code == 200
+    # Within the grace a second tab refreshing with the same token stays logged in, in the same session
+    second_tab = client.post("/v1/auth/refresh", json={"refresh_token": actor.refresh_token})
+    assert second_tab.status_code == 200, second_tab.text
+    assert client.get("/v1/entities/me", headers=new_headers).status_code == 200
+    # Past the grace, the spent token is a stolen copy: the whole session ends
+    time.sleep(REFRESH_GRACE_SECONDS + 0.5)
     reused = client.post("/v1/auth/refresh", json={"refresh_token": actor.refresh_token})
     assert_problem(reused, 401, "unauthorized")
     assert_problem(client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}), 401, "unauthorized")

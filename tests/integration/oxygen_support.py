@@ -52,8 +52,13 @@ def caller_of(entity: EntityOut) -> Caller:
     return Caller(entity_id=entity.id, kind=entity.kind, roles=frozenset(entity.roles), session_id=actor.session_id)
 
 
-def login(login: str, password: str = PASSWORD) -> dict[str, Any]:
-    return oxygen("POST", "/v1/auth/token", body={"login": login, "password": password})
+def login(login: str, password: str = PASSWORD, source: str = "127.0.0.1") -> dict[str, Any]:
+    """A login through the real handler, from the source address ``source``."""
+    event = api_event("POST", "/v1/auth/token", body={"login": login, "password": password})
+    event["requestContext"]["identity"]["sourceIp"] = source
+    from oxygen.app import handler
+
+    return handler(event, FakeContext())
 
 
 def authorize(access_token: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from tests.integration.oxygen_support import PASSWORD, authorize, caller_of, log
 from tests.support.events import response_header, response_json
 from tests.support.streams import StreamDriver
 
-T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(microsecond=0)  # tokens it issues must be valid now
 REAL_AWAIT_READ_SIDE = sessions.await_read_side
 
 
@@ -163,12 +163,13 @@ def test_refresh_rotates_the_pair_and_spends_the_old_refresh_token(stack: Stream
     assert third["statusCode"] == 200
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_session(stack: StreamDriver) -> None:
+def test_reusing_a_spent_refresh_token_revokes_the_whole_session(stack: StreamDriver, clock: list[datetime]) -> None:
     # Given a session whose first refresh token was rotated
     entity = register(stack)
     first = response_json(login(entity.handle))
     second = response_json(oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]}))
-    # When the spent token is presented again (a stolen copy)
+    # When the spent token is presented again after the grace (a stolen copy)
+    clock[0] = T0 + timedelta(seconds=11)
     reused = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})
     # Then it is refused, and the legitimate newer token is dead too
     assert reused["statusCode"] == 401
@@ -261,7 +262,7 @@ def test_refresh_tokens_are_stored_only_as_hashes(stack: StreamDriver, postgres:
 
 
 def test_a_slow_read_side_does_not_change_the_reuse_answer(
-    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch, clock: list[datetime]
 ) -> None:
     # Given a read side that never catches up (nothing drains the feed)
     monkeypatch.setattr(sessions, "READ_SIDE_WAIT_SECONDS", 0.05)
@@ -269,6 +270,130 @@ def test_a_slow_read_side_does_not_change_the_reuse_answer(
     entity = register(stack)
     first = response_json(login(entity.handle))
     oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})
+    clock[0] = T0 + timedelta(seconds=30)
     # When the spent token comes back, Then the answer is still 401 (the revocation is committed)
     reused = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})
     assert reused["statusCode"] == 401
+
+
+def test_two_tabs_refreshing_at_once_stay_logged_in_within_the_grace(
+    stack: StreamDriver, clock: list[datetime]
+) -> None:
+    # Given a session, and two tabs holding its refresh token
+    entity = register(stack)
+    pair = response_json(login(entity.handle))
+    # When both refresh with it, the second 5 s after the first
+    first_tab = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": pair["refresh_token"]})
+    clock[0] = T0 + timedelta(seconds=5)
+    second_tab = oxygen("POST", "/v1/auth/refresh", body={"refresh_token": pair["refresh_token"]})
+    # Then both get a new pair of the same session, and nothing is revoked: both new tokens work
+    assert (first_tab["statusCode"], second_tab["statusCode"]) == (200, 200)
+    one, two = response_json(first_tab), response_json(second_tab)
+    assert verify_access_token(one["access_token"]).sid == verify_access_token(two["access_token"]).sid
+    for tab in (one, two):
+        assert authorize(tab["access_token"])["principalId"] == str(entity.id)
+        assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": tab["refresh_token"]})["statusCode"] == 200
+
+
+def test_five_failures_from_one_address_throttle_that_address_only(stack: StreamDriver, clock: list[datetime]) -> None:
+    # Given five wrong passwords for one entity from 127.0.0.2, by handle and by email alike
+    entity = register(stack, email="throttled@example.org")
+    for n in range(5):
+        login_name = entity.handle if n % 2 else "Throttled@Example.org"
+        assert login(login_name, "wrong password!", source="127.0.0.2")["statusCode"] == 401
+    # When the right password comes from that address and from another
+    there = login(entity.handle, source="127.0.0.2")
+    elsewhere = login(entity.handle, source="127.0.0.3")
+    # Then that address is throttled for the entity (handle and email count together), the other is not
+    assert there["statusCode"] == 429
+    assert response_header(there, "Retry-After") == str(15 * 60)
+    assert elsewhere["statusCode"] == 200
+
+
+def test_an_unknown_login_is_throttled_like_a_known_one(stack: StreamDriver, clock: list[datetime]) -> None:
+    for _ in range(5):
+        assert login("nobody_at_all", "wrong password!", source="127.0.0.2")["statusCode"] == 401
+    throttled = login("nobody_at_all", "wrong password!", source="127.0.0.2")
+    assert (throttled["statusCode"], response_json(throttled)["code"]) == (429, "rate_limited")
+
+
+def test_failures_from_every_address_past_the_account_bound_throttle_every_address(
+    stack: StreamDriver, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an account-wide bound of 6, and 6 failures from 3 addresses (2 each, under the per-address 5)
+    monkeypatch.setattr(sessions, "MAX_ACCOUNT_FAILURES", 6)
+    entity = register(stack)
+    for n in range(6):
+        assert login(entity.handle, "wrong password!", source=f"127.0.0.{2 + n % 3}")["statusCode"] == 401
+    # When the right password comes from a fourth, clean address, Then it is throttled too
+    assert login(entity.handle, source="127.0.0.9")["statusCode"] == 429
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_the_one_that_made_it(stack: StreamDriver) -> None:
+    # Given an entity logged in twice
+    entity = register(stack)
+    other = response_json(login(entity.handle))
+    mine = caller_of(entity)
+    stack.drain()
+    # When one session changes the password
+    changed = oxygen(
+        "PATCH",
+        "/v1/entities/me",
+        caller=mine,
+        body={"password": "a brand new passphrase", "current_password": PASSWORD},
+    )
+    assert changed["statusCode"] == 200
+    # Then the other session's access and refresh tokens stop working; the changing session's go on
+    with pytest.raises(Exception, match="Unauthorized"):
+        authorize(other["access_token"])
+    assert oxygen("POST", "/v1/auth/refresh", body={"refresh_token": other["refresh_token"]})["statusCode"] == 401
+    renamed = oxygen("PATCH", "/v1/entities/me", caller=mine, body={"display_name": "Still here"})
+    assert renamed["statusCode"] == 200
+
+
+def test_a_weaker_stored_hash_is_replaced_at_login(stack: StreamDriver, postgres: str) -> None:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    from oxygen.passwords import needs_rehash
+
+    # Given an entity whose stored hash has older, weaker parameters
+    entity = register(stack)
+    weak = Argon2id(salt=b"0123456789abcdef", length=32, iterations=1, lanes=1, memory_cost=8192)
+    with psycopg.connect(postgres) as conn:
+        conn.execute(
+            "UPDATE entities SET password_hash = %s WHERE id = %s",
+            (weak.derive_phc_encoded(PASSWORD.encode()), entity.id),
+        )
+    # When it logs in with its password
+    assert login(entity.handle)["statusCode"] == 200
+    # Then the stored hash has today's parameters, and the password still works
+    with psycopg.connect(postgres) as conn:
+        stored = conn.execute("SELECT password_hash FROM entities WHERE id = %s", (entity.id,)).fetchone()[0]  # type: ignore[index]
+    assert not needs_rehash(stored)
+    assert login(entity.handle)["statusCode"] == 200
+
+
+def test_the_sweeper_prunes_old_failures_and_expired_refresh_tokens_only(stack: StreamDriver, postgres: str) -> None:
+    from fluorine import db, sweeper
+
+    # Given a failure inside the window, one past it, a live refresh token and an expired one
+    entity = register(stack)
+    login(entity.handle, "wrong password!", source="127.0.0.2")  # (a success from 127.0.0.1 keeps it)
+    response_json(login(entity.handle))
+    with psycopg.connect(postgres) as conn:
+        conn.execute(
+            "INSERT INTO login_failures (login_key, source, failed_at) VALUES ('old', '', now() - interval '1 hour')"
+        )
+        session = conn.execute("SELECT id FROM auth_sessions LIMIT 1").fetchone()[0]  # type: ignore[index]
+        conn.execute(
+            "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at)"
+            " VALUES (repeat('e', 64), %s, now() - interval '40 days', now() - interval '10 days')",
+            (session,),
+        )
+    # When the sweeper runs
+    pruned = sweeper.prune(db.connection())
+    # Then exactly the old failure and the expired token are gone
+    assert (pruned["login_failures"], pruned["refresh_tokens"]) == (1, 1)
+    with psycopg.connect(postgres) as conn:
+        assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 1  # type: ignore[index]
+        assert conn.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0] == 1  # type: ignore[index]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.settings import reset_settings
 from tests.integration.oxygen_support import PASSWORD, authorize, caller_of, login, oxygen, register
 from tests.support.events import response_json
 from tests.support.logs import captured_logs
@@ -39,6 +40,8 @@ def test_no_secret_reaches_any_log_line_across_the_oxygen_flows(
     login(entity.handle, "a wrong password")
     first = response_json(login(entity.handle))
     second = response_json(oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]}))
+    monkeypatch.setenv("REFRESH_GRACE_SECONDS", "0")  # no grace: the next use is reuse
+    reset_settings()
     oxygen("POST", "/v1/auth/refresh", body={"refresh_token": first["refresh_token"]})  # reuse
     with pytest.raises(Exception, match="Unauthorized"):
         authorize(second["access_token"])

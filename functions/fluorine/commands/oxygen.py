@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import errors as pg_errors
 
@@ -18,6 +20,7 @@ from shared.contracts.oxygen import (
     UpdateEntity,
     entity_aggregate,
 )
+from shared.contracts.oxygen_auth import SessionState, session_aggregate
 from shared.errors import Conflict, NotFound
 
 ENTITY_COLUMNS = "id, kind, handle, display_name, email, roles, status, created_at, version"
@@ -85,6 +88,20 @@ def _changed(uow: UnitOfWork, row: tuple[Any, ...] | None, event_type: str) -> E
     return state
 
 
+def revoke(uow: UnitOfWork, session_id: UUID, at: datetime) -> bool:
+    """Revoke one session and tell the read side (so the authorizer refuses its access tokens)."""
+    row = uow.execute(
+        "UPDATE auth_sessions SET revoked_at = %s, version = version + 1"
+        " WHERE id = %s AND revoked_at IS NULL RETURNING entity_id, version",
+        (at, session_id),
+    ).fetchone()
+    if row is None:
+        return False
+    state = SessionState(id=session_id, entity_id=row[0], revoked=True, version=row[1])
+    uow.emit(session_aggregate(session_id), state.version, "SessionRevoked", state)
+    return True
+
+
 @command_handler(UpdateEntity, acts_as="entity_id")
 def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
     try:
@@ -97,7 +114,16 @@ def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
             ).fetchone()
     except pg_errors.UniqueViolation as exc:
         raise taken(exc) from exc
-    return _changed(uow, row, "EntityUpdated")
+    state = _changed(uow, row, "EntityUpdated")
+    if cmd.password_hash is not None:  # every other session ends, as after a logout
+        others = uow.execute(
+            "SELECT id FROM auth_sessions WHERE entity_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s"
+            " ORDER BY id FOR UPDATE",
+            (cmd.entity_id, cmd.keep_session),
+        ).fetchall()
+        for (session_id,) in others:
+            revoke(uow, session_id, datetime.now(UTC))
+    return state
 
 
 @command_handler(DeactivateEntity, acts_as="entity_id")

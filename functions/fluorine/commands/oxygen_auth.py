@@ -1,7 +1,7 @@
 """Oxygen's credential commands: login lookups and throttling, login sessions, refresh tokens.
 
 Password and refresh-token hashes stay in PostgreSQL and in the answers to Oxygen; the only
-events emitted here are session revocations (``SessionState``: ids and a flag, no token).
+events emitted here are session starts and revocations (``SessionState``: ids and a flag, no token).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from uuid import UUID
 
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
-from fluorine.commands.oxygen import ENTITY_COLUMNS, entity_state
+from fluorine.commands.oxygen import ENTITY_COLUMNS, entity_state, revoke
 from fluorine.uow import UnitOfWork
 from shared.contracts.oxygen import entity_aggregate
 from shared.contracts.oxygen_auth import (
+    LOGIN_WINDOW_SECONDS,
     Credentials,
     FailureRecorded,
     LookUpCredentials,
@@ -30,8 +31,9 @@ from shared.contracts.oxygen_auth import (
     SessionState,
     StartSession,
     entity_login,
-    login_key,
+    login_subject,
     session_aggregate,
+    throttle_key,
 )
 from shared.errors import NotFound
 
@@ -44,45 +46,79 @@ def _credentials(row: tuple[Any, ...] | None) -> Credentials:
     return Credentials(entity=entity_state(row[:-1]), password_hash=row[-1])
 
 
-def _retry_after(uow: UnitOfWork, key: str, at: datetime, window: int, max_failures: int) -> int | None:
-    """Seconds until fewer than ``max_failures`` failures remain in the sliding window, if throttled."""
-    recent = uow.execute(
-        "SELECT failed_at FROM login_failures WHERE login_key = %s AND failed_at > %s ORDER BY failed_at DESC LIMIT %s",
-        (key, at - timedelta(seconds=window), max_failures),
-    ).fetchall()
-    if len(recent) < max_failures:
-        return None
-    frees_at: datetime = recent[-1][0] + timedelta(seconds=window)
-    return max(1, math.ceil((frees_at - at).total_seconds()))
+# The Nth most recent failure under a key within the window, from one address or from all: while
+# there is one, the key is throttled there until it leaves the window.
+NTH_RECENT_FAILURE = """
+    SELECT failed_at FROM login_failures
+    WHERE login_key = %(key)s AND failed_at > %(since)s AND (%(source)s::text IS NULL OR source = %(source)s::text)
+    ORDER BY failed_at DESC OFFSET %(nth)s - 1 LIMIT 1
+"""
+
+
+def _retry_after(
+    uow: UnitOfWork, key: str, at: datetime, window: int, limits: list[tuple[str | None, int]]
+) -> int | None:
+    """Seconds until every ``(source, limit)`` holds again (``None``: every address), if one is reached."""
+    since, waits = at - timedelta(seconds=window), []
+    for source, limit in limits:
+        row = uow.execute(NTH_RECENT_FAILURE, {"key": key, "since": since, "source": source, "nth": limit}).fetchone()
+        if row is not None:
+            waits.append(math.ceil((row[0] + timedelta(seconds=window) - at).total_seconds()))
+    return max(1, *waits) if waits else None
+
+
+def _entity_by_login(uow: UnitOfWork, login: str) -> tuple[Any, ...] | None:
+    login = login.strip()
+    where = "lower(email) = lower(%s)" if "@" in login else "handle = lower(%s)"
+    return uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE {where}", (login,)).fetchone()  # type: ignore[no-any-return]
 
 
 @command_handler(LookUpLogin, authority=Authority.PUBLIC)
 def look_up_login(cmd: LookUpLogin, uow: UnitOfWork) -> Credentials:
-    retry_after = _retry_after(uow, login_key(cmd.login), cmd.at, cmd.window_seconds, cmd.max_failures)
+    """Failures count per entity (whichever login named it; for an unknown login, per login) and per
+    address: ``max_per_source`` from one address throttle that address, ``max_total`` every address."""
+    row = _entity_by_login(uow, cmd.login)
+    key = throttle_key(login_subject(row[0]) if row else cmd.login)
+    limits = [(cmd.source, cmd.max_per_source), (None, cmd.max_total)]
+    retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, limits)
     if retry_after is not None:
-        return Credentials(retry_after=retry_after)
-    login = cmd.login.strip()
-    where = "lower(email) = lower(%s)" if "@" in login else "handle = lower(%s)"
-    return _credentials(uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE {where}", (login,)).fetchone())
+        return Credentials(retry_after=retry_after, throttle_key=key)
+    return _credentials(row).model_copy(update={"throttle_key": key})
 
 
 @command_handler(LookUpCredentials, acts_as="entity_id")
 def look_up_credentials(cmd: LookUpCredentials, uow: UnitOfWork) -> Credentials:
-    key = login_key(entity_login(cmd.entity_id))
-    retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, cmd.max_failures)
+    key = throttle_key(entity_login(cmd.entity_id))
+    retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, [(None, cmd.max_failures)])
     if retry_after is not None:
-        return Credentials(retry_after=retry_after)
+        return Credentials(retry_after=retry_after, throttle_key=key)
     row = uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE id = %s", (cmd.entity_id,)).fetchone()
-    return _credentials(row)
+    return _credentials(row).model_copy(update={"throttle_key": key})
 
 
 @command_handler(RecordLoginFailure, authority=Authority.PUBLIC)
 def record_login_failure(cmd: RecordLoginFailure, uow: UnitOfWork) -> FailureRecorded:
-    key, since = login_key(cmd.login), cmd.at - timedelta(seconds=cmd.window_seconds)
-    uow.execute("DELETE FROM login_failures WHERE login_key = %s AND failed_at <= %s", (key, since))
-    uow.execute("INSERT INTO login_failures (login_key, failed_at) VALUES (%s, %s)", (key, cmd.at))
-    row = uow.execute("SELECT count(*) FROM login_failures WHERE login_key = %s", (key,)).fetchone()
+    uow.execute(
+        "INSERT INTO login_failures (login_key, source, failed_at) VALUES (%s, %s, %s)",
+        (cmd.throttle_key, cmd.source, cmd.at),
+    )
+    row = uow.execute(
+        "SELECT count(*) FROM login_failures WHERE login_key = %s AND source = %s AND failed_at > %s",
+        (cmd.throttle_key, cmd.source, cmd.at - timedelta(seconds=LOGIN_WINDOW_SECONDS)),
+    ).fetchone()
     return FailureRecorded(failures_in_window=row[0] if row else 1)
+
+
+def prune_credentials(uow: UnitOfWork, now: datetime) -> dict[str, int]:
+    """What the sweeper removes: login failures past their window, refresh tokens past their expiry.
+
+    A spent refresh token is kept until it expires: presented again before then, it is recognised as
+    reuse and ends its session; after, it is invalid anyway."""
+    failures = uow.execute(
+        "DELETE FROM login_failures WHERE failed_at < %s", (now - timedelta(seconds=LOGIN_WINDOW_SECONDS),)
+    ).rowcount
+    tokens = uow.execute("DELETE FROM refresh_tokens WHERE expires_at < %s", (now,)).rowcount
+    return {"login_failures": failures, "refresh_tokens": tokens}
 
 
 def _active_entity(uow: UnitOfWork, entity_id: UUID) -> Any:
@@ -104,27 +140,17 @@ def start_session(cmd: StartSession, uow: UnitOfWork) -> SessionStarted:
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (%s, %s, %s, %s)",
         (cmd.refresh_hash, cmd.session_id, cmd.at, cmd.expires_at),
     )
-    uow.execute("DELETE FROM login_failures WHERE login_key = %s", (login_key(cmd.login),))
+    if cmd.throttle_key is not None:  # this address proved it knows the password
+        uow.execute("DELETE FROM login_failures WHERE login_key = %s AND source = %s", (cmd.throttle_key, cmd.source))
+    if cmd.rehash is not None:  # today's parameters, if the stored hash is still the one verified
+        old, new = cmd.rehash
+        uow.execute("UPDATE entities SET password_hash = %s WHERE id = %s AND password_hash = %s", (new, state.id, old))
     # The read side learns of every live session: the authorizer refuses a session it does not know.
     session = SessionState(id=cmd.session_id, entity_id=cmd.entity_id, revoked=False, version=1)
     uow.emit(session_aggregate(cmd.session_id), session.version, "SessionStarted", session)
     uow.left_in_place(entity_aggregate(state.id), state.version)
     uow.issue_token_to(state.id)
     return SessionStarted(session_id=cmd.session_id, entity=state)
-
-
-def revoke(uow: UnitOfWork, session_id: UUID, at: datetime) -> bool:
-    """Revoke one session and tell the read side (so the authorizer refuses its access tokens)."""
-    row = uow.execute(
-        "UPDATE auth_sessions SET revoked_at = %s, version = version + 1"
-        " WHERE id = %s AND revoked_at IS NULL RETURNING entity_id, version",
-        (at, session_id),
-    ).fetchone()
-    if row is None:
-        return False
-    state = SessionState(id=session_id, entity_id=row[0], revoked=True, version=row[1])
-    uow.emit(session_aggregate(session_id), state.version, "SessionRevoked", state)
-    return True
 
 
 @command_handler(RotateRefreshToken, authority=Authority.PUBLIC)
@@ -140,14 +166,15 @@ def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
     session_id, entity_id, spent_at, expires_at, revoked_at = row
     if revoked_at is not None:
         return Rotation(outcome="invalid", session_id=session_id)
-    if spent_at is not None:  # a second use: someone holds a copy; end the whole session
-        revoke(uow, session_id, cmd.at)
+    if spent_at is not None and (cmd.at - spent_at).total_seconds() > cmd.grace_seconds:
+        revoke(uow, session_id, cmd.at)  # a second use: someone holds a copy; end the whole session
         uow.issue_token_to(entity_id)
         return Rotation(outcome="reused", session_id=session_id)
     state = _active_entity(uow, entity_id)
     if expires_at <= cmd.at or state is None:
         return Rotation(outcome="invalid", session_id=session_id)
-    uow.execute("UPDATE refresh_tokens SET spent_at = %s WHERE token_hash = %s", (cmd.at, cmd.presented_hash))
+    if spent_at is None:  # (within the grace a spent token stays spent at its first use)
+        uow.execute("UPDATE refresh_tokens SET spent_at = %s WHERE token_hash = %s", (cmd.at, cmd.presented_hash))
     uow.execute(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (%s, %s, %s, %s)",
         (cmd.new_hash, session_id, cmd.at, cmd.expires_at),

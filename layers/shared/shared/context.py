@@ -56,6 +56,12 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
     return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles, session_id=session)
 
 
+def source_address_of(event: dict[str, Any]) -> str:
+    """The client's address as API Gateway saw it (locally: the TCP peer); "" if it is not known."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")[:64]
+
+
 def require_caller(event: dict[str, Any]) -> Caller:
     caller = caller_of(event)
     if caller is None:

@@ -31,6 +31,8 @@ class Settings(BaseModel):
     jwt_audience: str = "elements-api"
     access_token_ttl: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=3600)
+    # A refresh token spent this recently is honoured again (two tabs refreshing at once).
+    refresh_grace_seconds: float = Field(default=10, ge=0, le=60)
     signing_key_file: str | None = None
     signing_key_pem: str | None = None
     signing_key_parameter: str | None = None

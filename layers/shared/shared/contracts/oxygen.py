@@ -96,13 +96,18 @@ class EnsurePlatformAdmin(BaseModel):
 
 
 class UpdateEntity(BaseModel):
-    """Change an active entity's profile or credentials; ``None`` leaves a field as it is."""
+    """Change an active entity's profile or credentials; ``None`` leaves a field as it is.
+
+    A new password ends every other login session of the entity (as a logout would); the session
+    ``keep_session`` (the one that made the change) stays.
+    """
 
     command: Literal["update_entity"] = "update_entity"
     entity_id: UUID
     display_name: str | None = None
     email: str | None = None
     password_hash: str | None = Field(default=None, repr=False)
+    keep_session: UUID | None = None
 
 
 class DeactivateEntity(BaseModel):
