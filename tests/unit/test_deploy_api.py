@@ -1,0 +1,63 @@
+"""Deploy-time checks of the translated template: what API Gateway and the event sources invoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.cfn import aliased_function, deployed, functions, stage_environments
+
+ENVIRONMENTS = sorted(stage_environments())
+
+
+def integration_uris(body: dict[str, Any]) -> dict[str, Any]:
+    """Each route's Lambda integration URI in an API's OpenAPI body, by "METHOD path"."""
+    return {
+        f"{method.upper()} {path}": operation["x-amazon-apigateway-integration"]["uri"]
+        for path, item in body["paths"].items()
+        for method, operation in item.items()
+        if "x-amazon-apigateway-integration" in operation
+    }
+
+
+def authorizer_uris(body: dict[str, Any]) -> dict[str, Any]:
+    schemes = {**body.get("securityDefinitions", {}), **body.get("components", {}).get("securitySchemes", {})}
+    return {
+        name: scheme["x-amazon-apigateway-authorizer"]["authorizerUri"]
+        for name, scheme in schemes.items()
+        if "x-amazon-apigateway-authorizer" in scheme
+    }
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_route_and_authorizer_invokes_a_live_alias(environment: str) -> None:
+    # Given the stack a stage deploys
+    stack = deployed(environment)
+    # When API Gateway resolves each integration and authorizer
+    (api,) = stack.of_type("AWS::ApiGateway::RestApi").values()
+    targets = {**integration_uris(api["Properties"]["Body"]), **authorizer_uris(api["Properties"]["Body"])}
+    # Then every one of them is a function's alias "live" (the version SnapStart restored), never $LATEST
+    assert targets
+    assert {name: stack.resolve(uri) for name, uri in targets.items() if not aliased_function(stack, uri)} == {}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_event_sources_schedules_permissions_and_custom_resources_target_live_aliases(environment: str) -> None:
+    # Given the stack a stage deploys
+    stack = deployed(environment)
+    # When every other way a function is invoked is collected
+    targets: dict[str, Any] = {}
+    for name, mapping in stack.of_type("AWS::Lambda::EventSourceMapping").items():
+        targets[name] = mapping["Properties"]["FunctionName"]
+    for name, rule in stack.of_type("AWS::Events::Rule").items():
+        for target in rule["Properties"]["Targets"]:
+            targets[f"{name}/{target['Id']}"] = target["Arn"]
+    for name, permission in stack.of_type("AWS::Lambda::Permission").items():
+        targets[name] = permission["Properties"]["FunctionName"]
+    for name, resource in stack.resources.items():
+        if resource["Type"] == "AWS::CloudFormation::CustomResource" or resource["Type"].startswith("Custom::"):
+            targets[name] = resource["Properties"]["ServiceToken"]
+    # Then each names an alias "live", and every function deployed is reached only that way
+    assert {name: stack.resolve(t) for name, t in targets.items() if aliased_function(stack, t) is None} == {}
+    assert {aliased_function(stack, t) for t in targets.values()} <= set(functions(stack))
