@@ -61,3 +61,31 @@ def test_event_sources_schedules_permissions_and_custom_resources_target_live_al
     # Then each names an alias "live", and every function deployed is reached only that way
     assert {name: stack.resolve(t) for name, t in targets.items() if aliased_function(stack, t) is None} == {}
     assert {aliased_function(stack, t) for t in targets.values()} <= set(functions(stack))
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_api_is_served_on_the_stages_own_stage_only(environment: str) -> None:
+    # Given the stack a stage deploys
+    stack = deployed(environment)
+    # When its API Gateway stages are collected (a Deployment's StageName creates one too)
+    stages = [stack.resolve(r["Properties"]["StageName"]) for r in stack.of_type("AWS::ApiGateway::Stage").values()]
+    implicit = {
+        name: r["Properties"]["StageName"]
+        for name, r in stack.of_type("AWS::ApiGateway::Deployment").items()
+        if "StageName" in r["Properties"]
+    }
+    # Then the only stage is the stage's own: no "Stage" stage beside it without throttling or access logs
+    assert implicit == {}
+    assert stages == [stack.parameters["Stage"]]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_stage_logs_access_and_holds_login_to_its_own_limit(environment: str) -> None:
+    # Given the API's stage
+    stack = deployed(environment)
+    (stage,) = stack.of_type("AWS::ApiGateway::Stage").values()
+    settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stack.resolve(stage["Properties"]["MethodSettings"])}
+    # Then it writes access logs and throttles every route, login more tightly
+    assert "DestinationArn" in stage["Properties"]["AccessLogSetting"]
+    assert settings["*", "/*"]["ThrottlingRateLimit"] == stack.parameters["ApiRateLimit"]
+    assert settings["POST", "/~1v1~1auth~1token"]["ThrottlingRateLimit"] == 20
