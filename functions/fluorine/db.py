@@ -2,6 +2,11 @@
 
 Locally ``DATABASE_URL`` names the server; deployed, ``DATABASE_SECRET_ARN`` names a Secrets
 Manager secret (host, port, username, password, dbname) read through Powertools parameters.
+
+A reused connection may be dead: RDS Proxy drops clients idle for its IdleClientTimeout, and a
+failover or restart drops everyone. The command bus retries a command whose connection is found
+dead before COMMIT was sent (see ``fluorine.bus``); a connection lost during COMMIT is
+``CommitOutcomeUnknown`` and is never retried.
 """
 
 from __future__ import annotations
@@ -15,6 +20,15 @@ import psycopg
 from shared.settings import get_settings
 
 _local = threading.local()
+CONNECT_TIMEOUT = 3  # seconds: RDS Proxy accepts in milliseconds; a hung connect must not eat Fluorine's timeout
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection died while COMMIT was in flight: the transaction may or may not have committed.
+
+    Nothing can tell which from this side, so the command is not retried; the caller gets an error
+    (500), and a client that sent an Idempotency-Key repeats it to get the first answer or a first run.
+    """
 
 
 def _conninfo() -> str:
@@ -40,7 +54,12 @@ def connection() -> psycopg.Connection:
     """This thread's connection, reopened if the last one broke."""
     conn: psycopg.Connection | None = getattr(_local, "conn", None)
     if conn is None or conn.closed or conn.broken:
-        conn = psycopg.connect(_conninfo(), autocommit=False, connect_timeout=10)
+        if conn is not None:
+            conn.close()
+        # prepare_threshold=None: no server-side prepared statements. psycopg prepares a query it
+        # has run 5 times, and RDS Proxy then pins the client to its own database connection for as
+        # long as it stays connected: every warm container would hold a PostgreSQL backend.
+        conn = psycopg.connect(_conninfo(), autocommit=False, connect_timeout=CONNECT_TIMEOUT, prepare_threshold=None)
         _local.conn = conn
     return conn
 

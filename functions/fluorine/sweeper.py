@@ -44,5 +44,13 @@ def expire_idempotency_keys(conn: psycopg.Connection) -> int:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    conn = connection()
-    return {"published": sweep(conn), "expired_keys": expire_idempotency_keys(conn)}
+    for attempt in (1, 2):
+        conn = connection()  # a new connection once the last one broke
+        try:
+            return {"published": sweep(conn), "expired_keys": expire_idempotency_keys(conn)}
+        except psycopg.OperationalError:
+            if attempt == 2 or not conn.broken:
+                raise
+            # Sweeping is idempotent (conditional puts, idempotent marks): simply sweep again.
+            logger.warning("database connection lost; sweeping again on a new one")
+    raise AssertionError("unreachable")
