@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cfn import Stack, aliased_function, deployed, stage_environments
+from tests.support.cfn import Stack, aliased_function, deployed, environment, functions, stage_environments
 
 ENVIRONMENTS = sorted(stage_environments())
 
@@ -17,10 +17,10 @@ def event_invoke_configs(stack: Stack) -> dict[str, dict[str, object]]:
     }
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_every_custom_resource_is_answered_or_failed_soon_after_its_function_gives_up(environment: str) -> None:
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_every_custom_resource_is_answered_or_failed_soon_after_its_function_gives_up(env_name: str) -> None:
     # Given the stack's custom resources and the functions behind them
-    stack = deployed(environment)
+    stack = deployed(env_name)
     custom = {
         name: r["Properties"]
         for name, r in stack.resources.items()
@@ -35,3 +35,57 @@ def test_every_custom_resource_is_answered_or_failed_soon_after_its_function_giv
         assert timeout < int(props.get("ServiceTimeout", 3600)) <= timeout + 120, name
         # ...and Lambda never re-runs it on its own (CloudFormation invokes it asynchronously)
         assert event_invoke_configs(stack).get(function, {}).get("MaximumRetryAttempts") == 0, name
+
+
+API_GATEWAY_INTEGRATION_TIMEOUT = 29  # seconds: past it the client gets a 504 while the function goes on
+READ_SIDE_WAIT = 5  # seconds: MIN_VERSION_WAIT_SECONDS's default, waited after a write by some routes
+FLUORINE_CALLS_PER_REQUEST = 2  # at most, in sequence (a distribution: ListRecipients, then DistributeAsset)
+
+
+def timeout(stack: Stack, function: str) -> int:
+    return int(stack.props(function)["Timeout"])
+
+
+def fluorine_callers(stack: Stack) -> list[str]:
+    return [name for name in functions(stack) if "FLUORINE_FUNCTION" in environment(stack, name)]
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_fluorine_answers_before_its_callers_give_up_on_it(env_name: str) -> None:
+    # Given Fluorine's timeout and the functions that call it synchronously
+    stack = deployed(env_name)
+    fluorine = timeout(stack, "FluorineFunction")
+    callers = {name: timeout(stack, name) for name in fluorine_callers(stack)}
+    # When a caller makes its Fluorine calls (each bounded by Fluorine's timeout) and waits for the read side
+    needed = FLUORINE_CALLS_PER_REQUEST * fluorine + READ_SIDE_WAIT
+    # Then it outlives them (a caller that dies first turns a committed write into a 5xx), and an API
+    # function still answers within API Gateway's integration timeout
+    assert callers
+    assert {name: t for name, t in callers.items() if t < needed} == {}
+    api_functions = {aliased_function(stack, p["FunctionName"]) for p in api_permissions(stack)}
+    assert {
+        name: t for name, t in callers.items() if name in api_functions and t > API_GATEWAY_INTEGRATION_TIMEOUT
+    } == {}
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_a_stream_consumer_that_calls_fluorine_per_record_has_time_for_its_whole_batch(env_name: str) -> None:
+    # Given the stream mappings of functions that call Fluorine once per record
+    stack = deployed(env_name)
+    mappings = [
+        (aliased_function(stack, m["Properties"]["FunctionName"]), int(m["Properties"]["BatchSize"]))
+        for m in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    ]
+    per_record = [(name, size) for name, size in mappings if name in fluorine_callers(stack)]
+    # Then each batch's calls fit in the consumer's timeout even if every call takes Fluorine's whole timeout
+    assert per_record
+    fluorine = timeout(stack, "FluorineFunction")
+    assert [(name, size) for name, size in per_record if name and timeout(stack, name) < size * fluorine + 5] == []
+
+
+def api_permissions(stack: Stack) -> list[dict[str, object]]:
+    return [
+        p["Properties"]
+        for p in stack.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
