@@ -89,3 +89,20 @@ def api_permissions(stack: Stack) -> list[dict[str, object]]:
         for p in stack.of_type("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
     ]
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_snapstart_is_paid_for_only_where_a_client_waits_for_a_cold_start(env_name: str) -> None:
+    # Given the functions API Gateway invokes (routes and the authorizer) and those they call synchronously
+    stack = deployed(env_name)
+    api = {aliased_function(stack, p["FunctionName"]) for p in api_permissions(stack)}
+    called = {aliased_function(stack, environment(stack, f).get("FLUORINE_FUNCTION", "")) for f in api if f}
+    request_path = (api | called) - {None}
+    # When the functions with SnapStart are listed (each published version's snapshot is billed while cached)
+    snapstarted = {
+        name
+        for name, function in functions(stack).items()
+        if function["Properties"].get("SnapStart", {}).get("ApplyOn") == "PublishedVersions"
+    }
+    # Then they are exactly the request path: streams, schedules and the deploy's migrations gain nothing from it
+    assert snapstarted == request_path
