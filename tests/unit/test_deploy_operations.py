@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cfn import Stack, aliased_function, deployed, environment, functions, stage_environments
+from tests.support.cfn import TOKEN, Stack, aliased_function, deployed, environment, functions, stage_environments
 
 ENVIRONMENTS = sorted(stage_environments())
 
@@ -106,3 +106,33 @@ def test_snapstart_is_paid_for_only_where_a_client_waits_for_a_cold_start(env_na
     }
     # Then they are exactly the request path: streams, schedules and the deploy's migrations gain nothing from it
     assert snapstarted == request_path
+
+
+def dependencies(stack: Stack, name: str) -> set[str]:
+    """The resources CloudFormation creates or updates before ``name``: DependsOn and references, transitively."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        resource = stack.resources[todo.pop()]
+        depends = resource.get("DependsOn", [])
+        direct = set(depends if isinstance(depends, list) else [depends])
+        direct |= {t.split(".", 1)[0] for t in TOKEN.findall(str(stack.resolve(resource.get("Properties", {}))))}
+        for found in direct & set(stack.resources) - seen:
+            seen.add(found)
+            todo.append(found)
+    return seen
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_new_code_that_uses_the_database_goes_live_only_after_the_migrations_ran(env_name: str) -> None:
+    # Given the functions that use the database, but the migration runner itself
+    stack = deployed(env_name)
+    users = {n for n in functions(stack) if "DATABASE_HOST" in environment(stack, n)} - {"FluorineMigrateFunction"}
+    aliases = {
+        str(a["Properties"]["FunctionName"]["Ref"]): name for name, a in stack.of_type("AWS::Lambda::Alias").items()
+    }
+    # When CloudFormation orders a deploy
+    # Then the alias "live" of each (what its schedule or callers invoke) moves only after the
+    # Migrations custom resource: new code never runs against the old schema
+    assert users
+    assert sorted(u for u in users if "Migrations" not in dependencies(stack, aliases[u])) == []
