@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,6 +21,8 @@ import psycopg
 from shared.settings import get_settings
 
 _local = threading.local()
+# RDS Proxy's certificates chain to Amazon Trust Services' roots (not the RDS CA bundle, which is Aurora's own).
+TRUSTED_ROOTS = Path(__file__).with_name("amazon-trust-roots.crt")
 CONNECT_TIMEOUT = 3  # seconds: RDS Proxy accepts in milliseconds; a hung connect must not eat Fluorine's timeout
 
 
@@ -45,7 +48,8 @@ def _conninfo() -> str:
             user=secret["username"],
             password=secret["password"],
             dbname=secret.get("dbname", "elements"),
-            sslmode="require",
+            sslmode="verify-full",  # "require" encrypts but would talk to anyone presenting any certificate
+            sslrootcert=str(TRUSTED_ROOTS),
         )
     raise RuntimeError("no database configured: set DATABASE_URL or DATABASE_SECRET_ARN")
 
