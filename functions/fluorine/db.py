@@ -34,14 +34,15 @@ class CommitOutcomeUnknown(Exception):
     """
 
 
-def _conninfo() -> str:
+def _conninfo(force_fetch: bool = False) -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
     if settings.database_secret_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        secret: Any = json.loads(str(parameters.get_secret(settings.database_secret_arn, max_age=300)))
+        arn = settings.database_secret_arn
+        secret: Any = json.loads(str(parameters.get_secret(arn, max_age=300, force_fetch=force_fetch)))
         return psycopg.conninfo.make_conninfo(
             host=settings.database_host or secret["host"],
             port=secret.get("port", 5432),
@@ -60,12 +61,24 @@ def connection() -> psycopg.Connection:
     if conn is None or conn.closed or conn.broken:
         if conn is not None:
             conn.close()
-        # prepare_threshold=None: no server-side prepared statements. psycopg prepares a query it
-        # has run 5 times, and RDS Proxy then pins the client to its own database connection for as
-        # long as it stays connected: every warm container would hold a PostgreSQL backend.
-        conn = psycopg.connect(_conninfo(), autocommit=False, connect_timeout=CONNECT_TIMEOUT, prepare_threshold=None)
+        conn = _connect()
         _local.conn = conn
     return conn
+
+
+def _connect() -> psycopg.Connection:
+    # prepare_threshold=None: no server-side prepared statements. psycopg prepares a query it has
+    # run 5 times, and RDS Proxy then pins the client to its own database connection for as long
+    # as it stays connected: every warm container would hold a PostgreSQL backend.
+    options: dict[str, Any] = {"autocommit": False, "connect_timeout": CONNECT_TIMEOUT, "prepare_threshold": None}
+    try:
+        return psycopg.connect(_conninfo(), **options)
+    except psycopg.OperationalError:
+        if not get_settings().database_secret_arn:
+            raise
+        # RDS rotates the password every 7 days, and the secret read here may be up to 5 minutes
+        # old: read it afresh and log in once more before giving up.
+        return psycopg.connect(_conninfo(force_fetch=True), **options)
 
 
 def close() -> None:

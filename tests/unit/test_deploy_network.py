@@ -97,3 +97,25 @@ def test_every_database_user_reaches_aurora_through_rds_proxy(env_name: str) -> 
         # Then each hop's security groups let it through
         assert passes(root, groups, proxy_groups, POSTGRES, network), name
         assert passes(root, proxy_groups, cluster_groups, POSTGRES, network), name
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_the_database_credentials_rotate_and_the_proxy_and_functions_use_the_same_secret(env_name: str) -> None:
+    # Given the data tier's cluster and proxy, and the secret the functions read
+    root = deployed(env_name)
+    data = root.nested["Database"]
+    (proxy,) = data.of_type("AWS::RDS::DBProxy").values()
+    (cluster_name, cluster) = next(iter(data.of_type("AWS::RDS::DBCluster").items()))
+    proxy_secret = data.resolve(proxy["Properties"]["Auth"][0]["SecretArn"])
+    function_secret = environment(root, "FluorineFunction")["DATABASE_SECRET_ARN"]
+    rotations = [
+        data.resolve(r["Properties"]["SecretId"])
+        for r in data.of_type("AWS::SecretsManager::RotationSchedule").values()
+    ]
+    # Then the proxy logs in with the secret the functions read, and that secret rotates: RDS
+    # manages it (ManageMasterUserPassword: rotated every 7 days) or a rotation schedule does
+    managed = cluster["Properties"].get("ManageMasterUserPassword") is True
+    assert proxy_secret == function_secret
+    assert (
+        managed and proxy_secret == data.token(f"{cluster_name}.MasterUserSecret.SecretArn")
+    ) or proxy_secret in rotations
