@@ -79,7 +79,7 @@ $(CHECKOV_VENV)/bin/checkov:
 validate: install $(SAM_VENV)/bin/sam $(CHECKOV_VENV)/bin/checkov  ## offline checks: cfn-lint, sam validate --lint, checkov
 	$(VENV)/bin/cfn-lint template.yaml infra/cloudformation/*.yaml
 	$(SAM_VENV)/bin/sam validate --lint --region us-east-1
-	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f infra/cloudformation/database.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml $(addprefix -f ,$(wildcard infra/cloudformation/*.yaml))
 
 keys: install  ## a development signing key under .local/keys (never committed)
 	$(PY) -c 'from pathlib import Path; from infra.local.services import ensure_dev_keys; print(ensure_dev_keys(Path(".local/keys")))'

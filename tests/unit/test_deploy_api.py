@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn import aliased_function, deployed, functions, stage_environments
+from infra.local.template import read
+from tests.support.cfn import ROOT, aliased_function, deployed, functions, stage_environments
 
 ENVIRONMENTS = sorted(stage_environments())
 
@@ -89,3 +90,27 @@ def test_the_stage_logs_access_and_holds_login_to_its_own_limit(environment: str
     assert "DestinationArn" in stage["Properties"]["AccessLogSetting"]
     assert settings["*", "/*"]["ThrottlingRateLimit"] == stack.parameters["ApiRateLimit"]
     assert settings["POST", "/~1v1~1auth~1token"]["ThrottlingRateLimit"] == 20
+
+
+ACCOUNT_TEMPLATE = "infra/cloudformation/account.yaml"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_access_logging_has_its_account_prerequisite_outside_the_stages_stacks(environment: str) -> None:
+    # Given a stage whose API writes access logs (API Gateway refuses that in an account without its
+    # CloudWatch role, failing the first deploy)
+    stack = deployed(environment)
+    assert all("AccessLogSetting" in s["Properties"] for s in stack.of_type("AWS::ApiGateway::Stage").values())
+    # When the account setting is looked for
+    account = read(ROOT / ACCOUNT_TEMPLATE)["Resources"]
+    (setting,) = [r for r in account.values() if r["Type"] == "AWS::ApiGateway::Account"]
+    role = account[setting["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    trusted = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    # Then no stage's stack owns it (two stages would fight over it, deleting one would break the
+    # other's logs); the one-time account template sets it, retained, to a role API Gateway assumes
+    # with the managed push-to-CloudWatch policy; and the README's deploy steps say to deploy it first
+    assert stack.of_type("AWS::ApiGateway::Account") == {}
+    assert (setting["DeletionPolicy"], role["DeletionPolicy"]) == ("Retain", "Retain")
+    assert trusted == "apigateway.amazonaws.com"
+    assert "AmazonAPIGatewayPushToCloudWatchLogs" in str(role["Properties"]["ManagedPolicyArns"])
+    assert ACCOUNT_TEMPLATE in (ROOT / "README.md").read_text().split("## Deploying", 1)[1].split("\n## ", 1)[0]
