@@ -31,6 +31,11 @@ def region() -> str:
     return os.environ["AWS_DEFAULT_REGION"]
 
 
+def ssm_parameter_arn(name: str) -> str:
+    """An SSM parameter's ARN: ``parameter`` followed by its name, whose leading slash is the separator."""
+    return f"arn:aws:ssm:{region()}:{ACCOUNT}:parameter{name if name.startswith('/') else '/' + name}"
+
+
 def samconfig() -> dict[str, Any]:
     return tomllib.loads((ROOT / "samconfig.toml").read_text())
 

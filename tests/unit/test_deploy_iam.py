@@ -7,25 +7,19 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.cfn import (
-    ACCOUNT,
     allows,
     as_list,
     deployed,
     environment,
     functions,
     parameters_in,
-    region,
     role_of,
+    ssm_parameter_arn,
     stage_environments,
     statements,
 )
 
 ENVIRONMENTS = sorted(stage_environments())
-
-
-def ssm_parameter_arn(name: str) -> str:
-    """An SSM parameter's ARN: ``parameter`` followed by its name, whose leading slash is the separator."""
-    return f"arn:aws:ssm:{region()}:{ACCOUNT}:parameter{name if name.startswith('/') else '/' + name}"
 
 
 # Every template parameter an IAM resource is built from, and the real ARN of what its value names.

@@ -46,6 +46,15 @@ def timeout(stack: Stack, function: str) -> int:
     return int(stack.props(function)["Timeout"])
 
 
+def api_permissions(stack: Stack) -> list[dict[str, object]]:
+    """What API Gateway may invoke: the routes' functions and the authorizer."""
+    return [
+        p["Properties"]
+        for p in stack.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+
+
 def fluorine_callers(stack: Stack) -> list[str]:
     return [name for name in functions(stack) if "FLUORINE_FUNCTION" in environment(stack, name)]
 
@@ -81,14 +90,6 @@ def test_a_stream_consumer_that_calls_fluorine_per_record_has_time_for_its_whole
     assert per_record
     fluorine = timeout(stack, "FluorineFunction")
     assert [(name, size) for name, size in per_record if name and timeout(stack, name) < size * fluorine + 5] == []
-
-
-def api_permissions(stack: Stack) -> list[dict[str, object]]:
-    return [
-        p["Properties"]
-        for p in stack.of_type("AWS::Lambda::Permission").values()
-        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
-    ]
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)

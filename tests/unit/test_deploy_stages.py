@@ -7,8 +7,16 @@ from itertools import permutations
 import pytest
 
 from infra.local.template import read
-from tests.support.cfn import ROOT, allows, deployed, functions, role_of, stack_name, stage_environments
-from tests.unit.test_deploy_iam import ssm_parameter_arn
+from tests.support.cfn import (
+    ROOT,
+    allows,
+    deployed,
+    functions,
+    role_of,
+    ssm_parameter_arn,
+    stack_name,
+    stage_environments,
+)
 
 # Parameters that name something belonging to one stage: a token signed for one must mean nothing to another.
 STAGE_OWNED = ("Stage", "SigningKeyParameter", "PublicKeysParameter", "JwtIssuer", "JwtAudience")
