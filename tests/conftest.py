@@ -30,12 +30,14 @@ os.environ.update(
         "READ_CACHE_TABLE": "ReadCacheTable",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        # Not us-east-1, the SDKs' and many examples' default: a region hard-coded anywhere fails a test.
+        "AWS_DEFAULT_REGION": "eu-central-1",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "MIN_VERSION_WAIT_SECONDS": "2",
     }
 )
+os.environ.pop("AWS_REGION", None)  # a developer's shell must not move the clients elsewhere
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("DATABASE_URL", None)

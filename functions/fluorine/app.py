@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +13,8 @@ from fluorine.publisher import publish
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.internal import InternalRequest, failure_response
 from shared.observability import logger
+
+PUBLISH_RESERVE_SECONDS = 1.0  # kept back from the function's time to answer after publishing
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -32,5 +35,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.exception("command failed")
         return failure_response(InternalError())
     if outcome.records:
-        publish(connection(), outcome.records)
+        publish(connection(), outcome.records, deadline=_publish_deadline(context))
     return {"ok": True, "result": outcome.result, "write_version": outcome.write_version}
+
+
+def _publish_deadline(context: Any) -> float | None:
+    """When publishing must stop so the committed write is still answered within the function's timeout."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else time.monotonic() + remaining() / 1000 - PUBLISH_RESERVE_SECONDS

@@ -2,6 +2,11 @@
 
 Serialization failures and deadlocks are retried here, inside Fluorine, so they never reach a
 client; business refusals are ``AppError``s and roll the whole transaction back.
+
+A dead connection is retried too, on a new one, but only when the transaction certainly did not
+commit: the connection broke before COMMIT was sent (found dead at BEGIN or at any statement, as
+after RDS Proxy dropped an idle client), so PostgreSQL rolled it back. A connection lost while
+COMMIT was in flight is ``CommitOutcomeUnknown``: it is answered as an error, never retried.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from shared import write_versions
 from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency
 from shared.errors import AppError, InvalidRequest, field_errors
 from shared.internal import Actor
+from shared.observability import logger
 
 CommandT = TypeVar("CommandT", bound=BaseModel)
 Handler = Callable[[Any, UnitOfWork], BaseModel]
@@ -152,14 +158,22 @@ def _run_keyed(
 def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None, actor: Actor | None = None) -> Outcome:
     """Run one command for ``actor`` to commit (or replay its first answer); what to answer and publish."""
     registered, command = parse(raw)
-    conn = conn or connection()
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        current = conn or connection()  # a new connection once the last one broke
         try:
-            return _run_once(registered, command, conn, actor)
+            return _run_once(registered, command, current, actor)
         except RETRYABLE:
             if attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(min(0.2, 0.005 * 2**attempt))
         except pg_errors.DataError as exc:  # class 22: a value PostgreSQL cannot store is the client's input
             raise InvalidRequest(f"A value cannot be stored: {exc.diag.message_primary}") from exc
+        except psycopg.OperationalError:
+            # Broken before COMMIT was sent (CommitOutcomeUnknown is not an OperationalError):
+            # nothing of this attempt committed, so it runs again on a new connection.
+            if conn is not None or not current.broken or attempt == MAX_ATTEMPTS:
+                raise
+            logger.warning(
+                "database connection lost before commit; running the command again", extra={"attempt": attempt}
+            )
     raise AssertionError("unreachable")

@@ -51,11 +51,20 @@ def mark_published(conn: psycopg.Connection, seqs: list[int]) -> None:
         conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY(%s)", (seqs,))
 
 
-def publish(conn: psycopg.Connection, records: list[ChangeRecord]) -> bool:
-    """Publish ``records``; False (and logged) if the feed could not take them all now."""
+def publish(conn: psycopg.Connection, records: list[ChangeRecord], deadline: float | None = None) -> bool:
+    """Publish ``records``; False (and logged) if the feed could not take them all now.
+
+    With a ``deadline`` (``time.monotonic()`` seconds) no put starts after it: the write is
+    committed, so its caller must get its answer in time, and the sweeper publishes the rest.
+    """
     done: list[int] = []
     try:
         for record in records:
+            if deadline is not None and time.monotonic() >= deadline:
+                logger.warning(
+                    "out of time to publish; left for the sweeper", extra={"pending": len(records) - len(done)}
+                )
+                break
             put_record(record)
             done.append(record.seq)
     except Exception:  # the write is committed: never fail the request, the sweeper will retry

@@ -49,5 +49,13 @@ def prune(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    conn = connection()
-    return {"published": sweep(conn), **{f"pruned_{kind}": n for kind, n in prune(conn).items()}}
+    for attempt in (1, 2):
+        conn = connection()  # a new connection once the last one broke
+        try:
+            return {"published": sweep(conn), **{f"pruned_{kind}": n for kind, n in prune(conn).items()}}
+        except psycopg.OperationalError:
+            if attempt == 2 or not conn.broken:
+                raise
+            # Sweeping and pruning are idempotent (conditional puts, idempotent marks, deletes by age).
+            logger.warning("database connection lost; sweeping again on a new one")
+    raise AssertionError("unreachable")

@@ -10,6 +10,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from fluorine.db import CommitOutcomeUnknown
 from shared.contracts.changes import ChangeRecord
 
 
@@ -35,9 +36,17 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._tx.__exit__(exc_type, exc, tb)
         if exc is not None:
+            self._tx.__exit__(exc_type, exc, tb)
             self.records = []
+            return
+        try:
+            self._tx.__exit__(None, None, None)  # COMMIT
+        except psycopg.OperationalError as error:
+            self.records = []
+            if self.conn.broken:  # no answer to COMMIT: it may have committed or not
+                raise CommitOutcomeUnknown("the database connection was lost during COMMIT") from error
+            raise  # the server answered: it rolled back (a serialization failure, say)
 
     def execute(self, query: str, params: Any = None) -> psycopg.Cursor:
         return self.conn.execute(query, params)  # type: ignore[arg-type]

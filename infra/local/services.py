@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from infra.local.template import Template
+from shared.settings import get_settings
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -78,7 +79,7 @@ def table_spec(name: str, props: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_tables(endpoint: str, template: Template) -> None:
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=get_settings().region)
     existing = set(client.list_tables()["TableNames"])
     for name, props in template.tables.items():
         if name not in existing:

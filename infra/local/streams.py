@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from infra.local.runtime import Runtime
+from shared.settings import get_settings
 
 POLL_IDLE_SECONDS = 0.05
 
@@ -46,8 +47,9 @@ class StreamMapping:
         self.max_retries = int(spec.get("MaximumRetryAttempts", 3))
         self.bisect = bool(spec.get("BisectBatchOnFunctionError", False))
         self.report_failures = "ReportBatchItemFailures" in spec.get("FunctionResponseTypes", [])
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1")
+        region = get_settings().region  # the functions' region, so they find these tables
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=region)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"stream-{function}", daemon=True)
         self.delivered = 0

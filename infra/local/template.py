@@ -101,8 +101,13 @@ def function_of(reference: dict[str, Any]) -> str:
     return str(reference["Ref"]).split(".", 1)[0]
 
 
+def read(path: Path) -> dict[str, Any]:
+    """A CloudFormation YAML file as a dict, its short-form tags (``!Ref``, ``!Sub``...) as their long forms."""
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]  # noqa: S506 - a SafeLoader subclass
+
+
 def load(path: Path) -> Template:
-    raw = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    raw = read(path)
     resources: dict[str, Any] = raw["Resources"]
     global_env = raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     functions: dict[str, Function] = {}

@@ -27,7 +27,7 @@ def publish_outcome(database_url: str, outcome: bus.Outcome) -> None:
 
 
 def feed_items() -> list[dict]:
-    return boto3.client("dynamodb", region_name="us-east-1").scan(TableName="ChangeFeedTable")["Items"]
+    return boto3.client("dynamodb").scan(TableName="ChangeFeedTable")["Items"]
 
 
 def test_a_committed_write_reaches_the_read_cache_through_the_stream(stack: StreamDriver, postgres: str) -> None:

@@ -22,7 +22,7 @@ def moto_tables() -> Iterator[None]:
     with mock_aws():
         reset_clients()
         reset_settings()
-        client = boto3.client("dynamodb", region_name="us-east-1")
+        client = boto3.client("dynamodb")  # the environment's region
         for name, props in load(ROOT / "template.yaml").tables.items():
             client.create_table(**table_spec(name, props))
         yield

@@ -14,8 +14,8 @@ class StreamDriver:
     """Reads the change feed's stream from the start, like an event source mapping would."""
 
     def __init__(self, table: str = "ChangeFeedTable") -> None:
-        self.dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        self.streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        self.dynamodb = boto3.client("dynamodb")
+        self.streams = boto3.client("dynamodbstreams")
         self.arn = self.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self._iterators: dict[str, str | None] = {}
 

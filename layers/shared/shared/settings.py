@@ -11,15 +11,18 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 Stage = Literal["local", "test", "dev", "prod"]
+# Where AWS clients go: Lambda sets AWS_REGION (and AWS_DEFAULT_REGION) to the function's region.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+LOCAL_REGION = "us-east-1"  # local stacks and tests only; a deployed stage never guesses
 
 
 class Settings(BaseModel):
     stage: Stage = "local"
     service: str = "elements"
-    region: str = "us-east-1"
+    region: str | None = None
     dynamodb_endpoint: str | None = None
     change_feed_table: str = "ChangeFeed"
     read_cache_table: str = "ReadCache"
@@ -51,15 +54,24 @@ class Settings(BaseModel):
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
 
+    @model_validator(mode="after")
+    def _region_is_known(self) -> Settings:
+        if self.region is None:
+            if not self.is_local:
+                raise ValueError("no AWS region: AWS_REGION is unset, and a deployed stage must not guess one")
+            self.region = LOCAL_REGION
+        return self
 
-_ENV = {name: name.upper() for name in Settings.model_fields}
+
+_ENV = {name: name.upper() for name in Settings.model_fields if name != "region"}
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment (upper-case field names), validated once."""
+    """Settings from the environment (upper-case field names; the region from ``REGION_VARIABLES``), validated once."""
     values = {field: os.environ[env] for field, env in _ENV.items() if os.environ.get(env)}
-    return Settings.model_validate(values)
+    region = next((os.environ[name] for name in REGION_VARIABLES if os.environ.get(name)), None)
+    return Settings.model_validate({**values, "region": region})
 
 
 def reset_settings() -> None:
