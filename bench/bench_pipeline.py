@@ -56,9 +56,9 @@ def commit_clock() -> Iterator[list[float]]:
     stamps: list[float] = []
     original = app.publish
 
-    def publish(conn: Any, records: Any) -> bool:
+    def publish(conn: Any, records: Any, **options: Any) -> bool:
         stamps.append(time.perf_counter())
-        return bool(original(conn, records))
+        return bool(original(conn, records, **options))
 
     app.publish = publish  # type: ignore[assignment]
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 
@@ -51,8 +52,8 @@ def projected_at_publish() -> Iterator[None]:
 
     original = app.publish
 
-    def publish_and_project(conn: psycopg.Connection, records: list) -> bool:  # type: ignore[type-arg]
-        published = original(conn, records)
+    def publish_and_project(conn: psycopg.Connection, records: list, **options: Any) -> bool:  # type: ignore[type-arg]
+        published = original(conn, records, **options)
         project(records)
         return published
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from fluorine import app, db, sweeper
+from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import Idempotency
@@ -39,7 +40,7 @@ def terminate(pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-@command_handler(RecordCall)
+@command_handler(RecordCall, authority=Authority.PUBLIC)
 def record_call(cmd: RecordCall, uow: UnitOfWork) -> Recorded:
     RUNS.append(cmd.name)
     uow.execute("CREATE TABLE IF NOT EXISTS test_calls (name text NOT NULL)")

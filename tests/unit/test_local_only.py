@@ -48,7 +48,7 @@ def test_a_test_stage_call_with_no_endpoint_and_no_moto_is_refused_once_with_the
     # Then it is refused before anything is sent, naming the call and the host, and not retried
     message = str(refused.value)
     assert "DynamoDB_20120810.BatchGetItem" in message
-    assert "https://dynamodb.us-east-1.amazonaws.com/" in message
+    assert f"https://dynamodb.{client.meta.region_name}.amazonaws.com/" in message
     assert "'test' stage is local-only" in message
     assert "DYNAMODB_ENDPOINT" in message
     assert attempts == ["before-send.dynamodb.BatchGetItem"]

@@ -41,9 +41,9 @@ class Settings(BaseModel):
     signing_key_parameter: str | None = None
     public_keys_file: str | None = None
     public_keys_parameter: str | None = None
-    # The HMAC key of write version tokens: a Secrets Manager ARN or SSM name deployed; locally a
+    # The HMAC key of write version tokens: a Secrets Manager secret deployed; locally a
     # value or a file (a process-random key when neither is set).
-    write_version_key_parameter: str | None = None
+    write_version_key_secret_arn: str | None = None
     write_version_key: str | None = Field(default=None, repr=False)
     write_version_key_file: str | None = None
     internal_transport: Literal["lambda", "local"] = "lambda"

@@ -190,8 +190,8 @@ _PROCESS_KEY = secrets.token_bytes(32)  # local runs that configure no key: vali
 def write_version_key() -> bytes:
     """The HMAC key that binds write version tokens to their caller (``shared.write_versions``)."""
     settings = get_settings()
-    if settings.write_version_key_parameter:
-        raw = _parameter(settings.write_version_key_parameter).encode()
+    if settings.write_version_key_secret_arn:
+        raw = _parameter(settings.write_version_key_secret_arn).encode()
     elif settings.write_version_key or settings.write_version_key_file:
         if not settings.is_local:
             raise KeyConfigurationError("a key from the environment or a file is refused outside local stages")
@@ -199,7 +199,7 @@ def write_version_key() -> bytes:
     elif settings.is_local:
         return _PROCESS_KEY
     else:
-        raise KeyConfigurationError("no write version key configured (WRITE_VERSION_KEY_PARAMETER)")
+        raise KeyConfigurationError("no write version key configured (WRITE_VERSION_KEY_SECRET_ARN)")
     if len(raw.strip()) < 32:
         raise KeyConfigurationError("the write version key must have at least 32 characters")
     return hashlib.sha256(b"elements write version key\0" + raw.strip()).digest()
