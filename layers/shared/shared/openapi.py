@@ -92,6 +92,7 @@ ERROR_STATUSES = {
     "403": "Forbidden (`forbidden`)",
     "404": "Not found (`not_found` or `endpoint_not_found`)",
     "409": "Conflict (`conflict`)",
+    "413": "The body is over 1 MiB (`payload_too_large`)",
     "422": "Refused by a business rule (`operation_failed`)",
     "429": "Too many attempts (`rate_limited`)",
     "500": "Internal error (`internal_error`)",
@@ -173,8 +174,11 @@ def _finish_operation(method: str, path: str, operation: dict[str, Any]) -> None
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # Powertools' default validation answer; ours is 400
     public = (method, path) in PUBLIC_ROUTES
-    wanted = {"400", "404", "500"} | ({"401"} if not public else set())
+    # Every signed-in route: 401, and 503 while the read side does not know a fresh login yet.
+    wanted = {"400", "404", "500"} | ({"401", "503"} if not public else set())
     wanted |= ROUTE_ERRORS.get((method, path), frozenset())
+    if method in ("post", "put", "patch"):
+        wanted.add("413")  # a body over 1 MiB
     if method == "get" and path.startswith("/v1/") and not public:
         wanted |= READ_ROUTE_ERRORS
     responses["500"] = {"$ref": "#/components/responses/Problem500"}  # not Powertools' validation shape
