@@ -23,8 +23,8 @@ def render(document: Any) -> str:
 
 
 def exports() -> dict[Path, str]:
+    from infra.openapi import document
     from shared.contracts.events import json_schemas
-    from shared.openapi import document
 
     files = {OPENAPI_PATH: render(document())}
     files.update({EVENTS_DIR / name: render(schema) for name, schema in json_schemas().items()})

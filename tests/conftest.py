@@ -10,7 +10,9 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from shared import internal
 from shared.auth.keys import generate_signing_key_pem
 
 _KEY_DIR = Path(tempfile.mkdtemp(prefix="elements-test-keys-"))
@@ -41,3 +43,15 @@ os.environ.update(
 os.environ.pop("AWS_REGION", None)  # a developer's shell must not move the clients elsewhere
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("DATABASE_URL", None)
+
+
+def _invoke_in_process(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Internal calls in tests: Fluorine's handler called in this process (named "fluorine" here)."""
+    from fluorine.app import handler
+    from tests.support.events import FakeContext
+
+    assert function == "fluorine", f"no local function {function!r} in tests"
+    return handler(event, FakeContext())  # type: ignore[no-any-return]
+
+
+internal.use_local_transport(_invoke_in_process)

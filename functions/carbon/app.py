@@ -1,10 +1,6 @@
-"""Carbon's routes: thin adapters from HTTP to the use cases in ``carbon.logic``."""
+"""Carbon's routes: each declares its answer (and Idempotency-Key) and calls one use case."""
 
 from __future__ import annotations
-
-from uuid import UUID
-
-from aws_lambda_powertools.event_handler import Response
 
 from carbon import logic
 from carbon.models import (
@@ -16,93 +12,77 @@ from carbon.models import (
     RoleBody,
     UpdateGroupBody,
 )
-from shared.context import fingerprint, idempotency_key_of, require_caller
-from shared.contracts.carbon import GroupOut, MemberOut
-from shared.contracts.changes import Idempotency
+from shared.contracts.carbon import GroupOut, GroupState, MemberOut, MemberState
 from shared.contracts.nickel import DistributionResult
-from shared.contracts.rhenium import MessageOut
-from shared.errors import NotFound
-from shared.http import call_context, create_app, lambda_handler, written
+from shared.contracts.rhenium import MessageOut, MessageState
+from shared.http import create_app, lambda_handler
+from shared.internal import CallResult
+from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
+writes = Writes(app)
+GROUP = "/v1/groups/<group_id>"
+MEMBER = "/v1/groups/<group_id>/members/<entity_id>"
 
 
-def uuid_of(raw: str, what: str) -> UUID:
-    """A path id; anything that is not a UUID names nothing (404, not 400)."""
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"The {what} does not exist.") from None
+@writes.post("/v1/groups", 201, GroupOut)
+def create_group(body: CreateGroupBody, call: Call) -> CallResult[GroupState]:
+    """Create a group; the caller is its owner."""
+    return logic.create(body, call)
 
 
-def caller_id() -> UUID:
-    return require_caller(app.current_event.raw_event).entity_id
+@writes.patch(GROUP, 200, GroupOut)
+def update_group(group_id: str, body: UpdateGroupBody, call: Call) -> CallResult[GroupState]:
+    """Change a group's name, description or visibility (owner or admin)."""
+    return logic.update(uuid_or_404(group_id, "group"), body, call)
 
 
-@app.post("/v1/groups")
-def create_group(body: CreateGroupBody) -> Response[GroupOut]:
-    done = logic.create(body, caller_id(), call_context(app))
-    return written(201, GroupOut.of(done.result), done.write_version or "")
+@writes.delete(GROUP, 204)
+def delete_group(group_id: str, call: Call) -> CallResult[GroupState]:
+    """Delete a group (owner)."""
+    return logic.delete(uuid_or_404(group_id, "group"), call)
 
 
-@app.patch("/v1/groups/<group_id>")
-def update_group(group_id: str, body: UpdateGroupBody) -> Response[GroupOut]:
-    done = logic.update(uuid_of(group_id, "group"), body, caller_id(), call_context(app))
-    return written(200, GroupOut.of(done.result), done.write_version or "")
+@writes.post(f"{GROUP}/join", 201, MemberOut)
+def join_group(group_id: str, call: Call) -> CallResult[MemberState]:
+    """Join a public group."""
+    return logic.join(uuid_or_404(group_id, "group"), call)
 
 
-@app.delete("/v1/groups/<group_id>")
-def delete_group(group_id: str) -> Response[None]:
-    done = logic.delete(uuid_of(group_id, "group"), caller_id(), call_context(app))
-    return written(204, None, done.write_version or "")
+@writes.post(f"{GROUP}/members", 201, MemberOut)
+def add_member(group_id: str, body: AddMemberBody, call: Call) -> CallResult[MemberState]:
+    """Add a member (owner or admin; only the owner adds admins)."""
+    return logic.add_member(uuid_or_404(group_id, "group"), body, call)
 
 
-@app.post("/v1/groups/<group_id>/join")
-def join_group(group_id: str) -> Response[MemberOut]:
-    done = logic.join(uuid_of(group_id, "group"), caller_id(), call_context(app))
-    return written(201, MemberOut.of(done.result), done.write_version or "")
+@writes.patch(MEMBER, 200, MemberOut)
+def change_role(group_id: str, entity_id: str, body: RoleBody, call: Call) -> CallResult[MemberState]:
+    """Change a member's role (owner)."""
+    return logic.change_role(uuid_or_404(group_id, "group"), uuid_or_404(entity_id, "member"), body, call)
 
 
-@app.post("/v1/groups/<group_id>/members")
-def add_member(group_id: str, body: AddMemberBody) -> Response[MemberOut]:
-    done = logic.add_member(uuid_of(group_id, "group"), body, caller_id(), call_context(app))
-    return written(201, MemberOut.of(done.result), done.write_version or "")
+@writes.delete(MEMBER, 204)
+def remove_member(group_id: str, entity_id: str, call: Call) -> CallResult[MemberState]:
+    """Remove a member (owner or admin), or leave the group."""
+    return logic.remove_member(uuid_or_404(group_id, "group"), uuid_or_404(entity_id, "member"), call)
 
 
-@app.patch("/v1/groups/<group_id>/members/<entity_id>")
-def change_role(group_id: str, entity_id: str, body: RoleBody) -> Response[MemberOut]:
-    group, member = uuid_of(group_id, "group"), uuid_of(entity_id, "member")
-    done = logic.change_role(group, member, body, caller_id(), call_context(app))
-    return written(200, MemberOut.of(done.result), done.write_version or "")
+@writes.post(f"{GROUP}/owner", 200, GroupOut)
+def hand_over(group_id: str, body: OwnerBody, call: Call) -> CallResult[GroupState]:
+    """Hand ownership over to a member (owner)."""
+    return logic.hand_over(uuid_or_404(group_id, "group"), body, call)
 
 
-@app.delete("/v1/groups/<group_id>/members/<entity_id>")
-def remove_member(group_id: str, entity_id: str) -> Response[None]:
-    group, member = uuid_of(group_id, "group"), uuid_of(entity_id, "member")
-    done = logic.remove_member(group, member, caller_id(), call_context(app))
-    return written(204, None, done.write_version or "")
+@writes.post(f"{GROUP}/broadcast", 202, MessageOut)
+def broadcast(group_id: str, body: BroadcastBody, call: Call) -> CallResult[MessageState]:
+    """Send a message to every member (owner or admin)."""
+    return logic.broadcast(uuid_or_404(group_id, "group"), body, call)
 
 
-@app.post("/v1/groups/<group_id>/owner")
-def hand_over(group_id: str, body: OwnerBody) -> Response[GroupOut]:
-    done = logic.hand_over(uuid_of(group_id, "group"), body, caller_id(), call_context(app))
-    return written(200, GroupOut.of(done.result), done.write_version or "")
-
-
-@app.post("/v1/groups/<group_id>/broadcast")
-def broadcast(group_id: str, body: BroadcastBody) -> Response[MessageOut]:
-    done = logic.broadcast(uuid_of(group_id, "group"), body, caller_id(), call_context(app))
-    return written(202, MessageOut.of(done.result, read=False), done.write_version or "")
-
-
-@app.post("/v1/groups/<group_id>/distribute")
-def distribute(group_id: str, body: DistributeBody) -> Response[DistributionResult]:
-    event = app.current_event.raw_event
-    caller = require_caller(event)
-    key = idempotency_key_of(event, required=True) or ""
-    idem = Idempotency(caller_id=str(caller.entity_id), key=key, fingerprint=fingerprint(event))
-    done = logic.distribute(uuid_of(group_id, "group"), body, caller.entity_id, idem, call_context(app))
-    return written(201, done.result, done.write_version or "")
+@writes.post(f"{GROUP}/distribute", 201, DistributionResult, idempotency="required")
+def distribute(group_id: str, body: DistributeBody, call: Call) -> CallResult[DistributionResult]:
+    """Pay every other member the same amount, all or nothing (owner or admin)."""
+    return logic.distribute(uuid_or_404(group_id, "group"), body, call)
 
 
 handler = lambda_handler(app)

@@ -1,52 +1,42 @@
-"""Oxygen's routes: thin adapters from HTTP to the use cases in ``oxygen.logic`` and ``oxygen.sessions``."""
+"""Oxygen's routes: each declares its answer and calls one use case of ``oxygen.logic`` or ``oxygen.sessions``."""
 
 from __future__ import annotations
-
-from uuid import UUID
-
-from aws_lambda_powertools.event_handler import Response
 
 from oxygen import logic
 from oxygen.auth_routes import router as auth_router
 from oxygen.models import RegisterBody, RolesBody, UpdateMeBody
-from shared.access import require_role
-from shared.context import require_caller
-from shared.contracts.oxygen import EntityOut
-from shared.errors import NotFound
-from shared.http import call_context, create_app, lambda_handler, written
+from shared.contracts.oxygen import EntityOut, EntityState
+from shared.http import create_app, lambda_handler
+from shared.internal import CallResult
+from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
 app.include_router(auth_router)
+writes = Writes(app)
 
 
-@app.post("/v1/entities")
-def register(body: RegisterBody) -> Response[EntityOut]:
-    done = logic.register(body, call_context(app))
-    return written(201, EntityOut.of(done.result), done.write_version or "")
+@writes.post("/v1/entities", 201, EntityOut, public=True)
+def register(body: RegisterBody, call: Call) -> CallResult[EntityState]:
+    """Register an entity (public)."""
+    return logic.register(body, call)
 
 
-@app.patch("/v1/entities/me")
-def update_me(body: UpdateMeBody) -> Response[EntityOut]:
-    caller = require_caller(app.current_event.raw_event)
-    done = logic.update_me(caller.entity_id, body, call_context(app))
-    return written(200, EntityOut.of(done.result), done.write_version or "")
+@writes.patch("/v1/entities/me", 200, EntityOut)
+def update_me(body: UpdateMeBody, call: Call) -> CallResult[EntityState]:
+    """Change the caller's display name, email or password (a new password ends the other sessions)."""
+    return logic.update_me(body, call)
 
 
-@app.delete("/v1/entities/me", responses={204: {"description": "Deactivated; its tokens no longer work."}})
-def deactivate_me() -> Response[None]:
-    caller = require_caller(app.current_event.raw_event)
-    return written(204, None, logic.deactivate(caller.entity_id, call_context(app)))
+@writes.delete("/v1/entities/me", 204)
+def deactivate_me(call: Call) -> CallResult[EntityState]:
+    """Deactivate the caller: its tokens stop working, its handle stays reserved."""
+    return logic.deactivate(call)
 
 
-@app.put("/v1/entities/<entity_id>/roles")
-def set_roles(entity_id: str, body: RolesBody) -> Response[EntityOut]:
-    require_role(require_caller(app.current_event.raw_event))
-    try:
-        target = UUID(entity_id)
-    except ValueError:
-        raise NotFound("The entity does not exist.") from None
-    done = logic.set_roles(target, body, call_context(app))
-    return written(200, EntityOut.of(done.result), done.write_version or "")
+@writes.put("/v1/entities/<entity_id>/roles", 200, EntityOut)
+def set_roles(entity_id: str, body: RolesBody, call: Call) -> CallResult[EntityState]:
+    """Replace an entity's platform roles (platform admin)."""
+    return logic.set_roles(uuid_or_404(entity_id, "entity"), body, call)
 
 
 handler = lambda_handler(app)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from uuid import UUID
 
 from oxygen import sessions
 from oxygen.models import RegisterBody, RolesBody, UpdateMeBody
 from oxygen.passwords import hash_password
 from shared import internal
+from shared.access import require_role
 from shared.contracts.oxygen import (
     DeactivateEntity,
     EnsurePlatformAdmin,
@@ -20,9 +20,10 @@ from shared.contracts.oxygen import (
 )
 from shared.errors import InvalidRequest
 from shared.readcache import wait_for_token
+from shared.routes import Call
 
 
-def register(body: RegisterBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
+def register(body: RegisterBody, call: Call) -> internal.CallResult[EntityState]:
     command = RegisterEntity(
         id=uuid.uuid4(),
         kind=body.kind,
@@ -31,7 +32,7 @@ def register(body: RegisterBody, context: internal.CallContext) -> internal.Call
         email=body.email.lower() if body.email else None,
         password_hash=hash_password(body.password),
     )
-    return internal.call("fluorine", command, EntityState, context)
+    return internal.call("fluorine", command, EntityState, call.context)
 
 
 def ensure_admin(handle: str, password: str) -> EntityState:
@@ -42,8 +43,9 @@ def ensure_admin(handle: str, password: str) -> EntityState:
     return internal.call("fluorine", command, EntityState).result
 
 
-def update_me(entity_id: UUID, body: UpdateMeBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
+def update_me(body: UpdateMeBody, call: Call) -> internal.CallResult[EntityState]:
     """Change the caller's display name, email or password (the last two need the current password)."""
+    entity_id, context = call.entity_id, call.context
     changes = body.model_fields_set - {"current_password"}
     if not changes:
         raise InvalidRequest(
@@ -70,16 +72,17 @@ def await_read_side(write_version: str) -> None:
     wait_for_token(write_version)
 
 
-def deactivate(entity_id: UUID, context: internal.CallContext, wait: Callable[[str], None] | None = None) -> str:
-    """Deactivate the caller and end its sessions; returns once the authorizer will refuse its tokens."""
-    done = internal.call("fluorine", DeactivateEntity(entity_id=entity_id, at=sessions.clock()), EntityState, context)
-    version = done.write_version or ""
-    (wait or await_read_side)(version)
-    return version
+def deactivate(call: Call) -> internal.CallResult[EntityState]:
+    """Deactivate the caller and end its sessions; answers once the authorizer will refuse its tokens."""
+    command = DeactivateEntity(entity_id=call.entity_id, at=sessions.clock())
+    done = internal.call("fluorine", command, EntityState, call.context)
+    await_read_side(done.write_version or "")
+    return done
 
 
-def set_roles(entity_id: UUID, body: RolesBody, context: internal.CallContext) -> internal.CallResult[EntityState]:
-    command = SetPlatformRoles(entity_id=entity_id, roles=body.roles)
-    done = internal.call("fluorine", command, EntityState, context)
+def set_roles(entity_id: UUID, body: RolesBody, call: Call) -> internal.CallResult[EntityState]:
+    """Replace an entity's platform roles (platform admin)."""
+    require_role(call.caller)
+    done = internal.call("fluorine", SetPlatformRoles(entity_id=entity_id, roles=body.roles), EntityState, call.context)
     sessions.await_read_side(done.write_version, "a role change")  # the authorizer reads roles there
     return done

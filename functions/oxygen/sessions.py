@@ -35,6 +35,7 @@ from shared.contracts.oxygen_auth import (
 from shared.errors import InternalError, InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
 from shared.observability import logger
 from shared.readcache import wait_for_token
+from shared.routes import Call
 from shared.settings import get_settings
 
 MAX_LOGIN_FAILURES = 5  # per entity and source address, in the window
@@ -155,17 +156,17 @@ def refresh(presented: str, context: internal.CallContext) -> TokenPair:
     return _pair(rotation.entity, rotation.session_id, new, now)
 
 
-def logout(entity_id: uuid.UUID, presented: str, context: internal.CallContext) -> str:
+def logout(presented: str, call: Call) -> internal.CallResult[SessionsRevoked]:
     """Revoke the caller's session holding ``presented``; the write version to answer.
 
     Like OAuth token revocation (RFC 7009), an unknown, foreign or already revoked token changes
     nothing and is not an error: logging out twice is harmless and reveals nothing. Such a logout
     still answers a write version (every successful write does): the caller's entity as it stands.
     """
-    command = RevokeSession(entity_id=entity_id, refresh_hash=token_hash(presented), at=clock())
-    version = internal.call("fluorine", command, SessionsRevoked, context).write_version or ""
-    await_read_side(version, "a revoked session")
-    return version
+    command = RevokeSession(entity_id=call.entity_id, refresh_hash=token_hash(presented), at=clock())
+    done = internal.call("fluorine", command, SessionsRevoked, call.context)
+    await_read_side(done.write_version, "a revoked session")
+    return done
 
 
 def check_current_password(entity_id: uuid.UUID, given: str | None, context: internal.CallContext) -> None:

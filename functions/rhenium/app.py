@@ -1,48 +1,34 @@
-"""Rhenium's routes: thin adapters from HTTP to the use cases in ``rhenium.logic``."""
+"""Rhenium's routes: each declares its answer (and Idempotency-Key) and calls one use case."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from aws_lambda_powertools.event_handler import Response
-
 from rhenium import logic
 from rhenium.models import BroadcastBody, SendMessageBody
-from shared.context import fingerprint, idempotency_key_of, require_caller
-from shared.contracts.changes import Idempotency
-from shared.contracts.rhenium import MessageOut
-from shared.errors import NotFound
-from shared.http import call_context, create_app, lambda_handler, written
+from shared.contracts.rhenium import MessageOut, MessageState, ReadState
+from shared.http import create_app, lambda_handler
+from shared.internal import CallResult
+from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
+writes = Writes(app)
 
 
-@app.post("/v1/messages")
-def send_message(body: SendMessageBody) -> Response[MessageOut]:
-    event = app.current_event.raw_event
-    caller = require_caller(event)
-    key = idempotency_key_of(event)
-    idem = Idempotency(caller_id=str(caller.entity_id), key=key, fingerprint=fingerprint(event)) if key else None
-    done = logic.send(body, caller.entity_id, idem, call_context(app))
-    return written(201, MessageOut.of(done.result, read=False), done.write_version or "")
+@writes.post("/v1/messages", 201, MessageOut, idempotency="optional")
+def send_message(body: SendMessageBody, call: Call) -> CallResult[MessageState]:
+    """Send a message to an entity."""
+    return logic.send(body, call)
 
 
-@app.post("/v1/broadcasts")
-def broadcast(body: BroadcastBody) -> Response[MessageOut]:
-    caller = require_caller(app.current_event.raw_event)
-    done = logic.broadcast(body, caller, call_context(app))
-    return written(202, MessageOut.of(done.result, read=False), done.write_version or "")
+@writes.post("/v1/broadcasts", 202, MessageOut)
+def broadcast(body: BroadcastBody, call: Call) -> CallResult[MessageState]:
+    """Send a message to every active entity (platform admin)."""
+    return logic.broadcast(body, call)
 
 
-@app.post("/v1/messages/<message_id>/read")
-def mark_read(message_id: str) -> Response[None]:
-    caller = require_caller(app.current_event.raw_event)
-    try:
-        target = UUID(message_id)
-    except ValueError:
-        raise NotFound("The message does not exist.") from None
-    done = logic.mark_read(target, caller.entity_id, call_context(app))
-    return written(204, None, done.write_version or "")
+@writes.post("/v1/messages/<message_id>/read", 204)
+def mark_read(message_id: str, call: Call) -> CallResult[ReadState]:
+    """Mark a message of the caller's inbox read."""
+    return logic.mark_read(uuid_or_404(message_id, "message"), call)
 
 
 handler = lambda_handler(app)

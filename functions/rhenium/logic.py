@@ -1,4 +1,4 @@
-"""Rhenium's use cases: plain functions of a validated request and its caller; no HTTP, no SQL."""
+"""Rhenium's use cases: plain functions of a validated request and its call; no HTTP, no SQL."""
 
 from __future__ import annotations
 
@@ -8,35 +8,28 @@ from uuid import UUID
 from rhenium.models import BroadcastBody, SendMessageBody
 from shared import internal
 from shared.access import require_role
-from shared.context import Caller
-from shared.contracts.changes import Idempotency
-from shared.contracts.rhenium import (
-    MarkRead,
-    MessageState,
-    ReadState,
-    SendMessage,
-    SendPlatformBroadcast,
-)
-
-Context = internal.CallContext
+from shared.contracts.rhenium import MarkRead, MessageState, ReadState, SendMessage, SendPlatformBroadcast
+from shared.routes import Call
 
 
-def send(
-    body: SendMessageBody, sender_id: UUID, idempotency: Idempotency | None, context: Context
-) -> internal.CallResult[MessageState]:
+def send(body: SendMessageBody, call: Call) -> internal.CallResult[MessageState]:
     command = SendMessage(
-        id=uuid.uuid4(), sender_id=sender_id, to_entity=body.to_entity, body=body.body, idempotency=idempotency
+        id=uuid.uuid4(),
+        sender_id=call.entity_id,
+        to_entity=body.to_entity,
+        body=body.body,
+        idempotency=call.idempotency,
     )
-    return internal.call("fluorine", command, MessageState, context)
+    return internal.call("fluorine", command, MessageState, call.context)
 
 
-def broadcast(body: BroadcastBody, caller: Caller, context: Context) -> internal.CallResult[MessageState]:
+def broadcast(body: BroadcastBody, call: Call) -> internal.CallResult[MessageState]:
     """A platform broadcast: one message, read by every entity registered before it was sent."""
-    require_role(caller)
-    command = SendPlatformBroadcast(id=uuid.uuid4(), sender_id=caller.entity_id, body=body.body)
-    return internal.call("fluorine", command, MessageState, context)
+    require_role(call.caller)
+    command = SendPlatformBroadcast(id=uuid.uuid4(), sender_id=call.entity_id, body=body.body)
+    return internal.call("fluorine", command, MessageState, call.context)
 
 
-def mark_read(message_id: UUID, reader_id: UUID, context: Context) -> internal.CallResult[ReadState]:
+def mark_read(message_id: UUID, call: Call) -> internal.CallResult[ReadState]:
     """Mark read for this reader; marking again changes nothing but still names the read state's version."""
-    return internal.call("fluorine", MarkRead(message_id=message_id, entity_id=reader_id), ReadState, context)
+    return internal.call("fluorine", MarkRead(message_id=message_id, entity_id=call.entity_id), ReadState, call.context)

@@ -30,6 +30,7 @@ from infra.local.runtime import Runtime, apply_environment, environment  # noqa:
 from infra.local.scheduler import Scheduler  # noqa: E402
 from infra.local.streams import StreamMapping  # noqa: E402
 from infra.local.template import Template, load  # noqa: E402
+from shared import internal  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -91,6 +92,7 @@ def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
         apply_environment(local_environment(template, svc, state_dir))
         runtime = Runtime(template)
         runtime.warm_up()
+        internal.use_local_transport(runtime.invoke_concurrently)
         for name, fn in template.functions.items():
             for spec in fn.streams:
                 table = spec["Stream"]["Fn::GetAtt"][0]

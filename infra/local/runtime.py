@@ -54,7 +54,7 @@ def resolve(value: Any, template: Template) -> str | None:
         parameter = template.raw.get("Parameters", {}).get(ref)
         if parameter is not None:
             return str(parameter["Default"]) if "Default" in parameter else None
-        return str(ref)  # tables and functions are named by their logical id locally
+        return str(ref).removesuffix(".Alias")  # tables and functions are named by their logical id locally
     return None
 
 
@@ -85,6 +85,12 @@ class Runtime:
     def warm_up(self) -> None:
         for name in self.template.functions:
             self.handler(name)
+
+    def invoke_concurrently(self, name: str, event: dict[str, Any]) -> Any:
+        """An invocation that does not wait for the function's other invocations: Fluorine is called by
+        every element at once and keeps no request state in its module (Lambda would scale it out)."""
+        context = LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + 30)
+        return self.handler(name)(event, context)
 
     def invoke(self, name: str, event: dict, timeout: float = 30.0) -> Any:
         handler = self.handler(name)

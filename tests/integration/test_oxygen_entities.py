@@ -328,9 +328,9 @@ def test_an_unknown_role_or_bad_body_is_400(stack: StreamDriver, body: object) -
 def test_the_documented_role_enum_is_the_platform_role_set() -> None:
     from typing import get_args
 
+    from infra.openapi import document
     from shared.access import PLATFORM_ROLES
     from shared.contracts.oxygen import PlatformRole
-    from shared.openapi import document
 
     assert set(get_args(PlatformRole)) == PLATFORM_ROLES
     schema = document()["components"]["schemas"]["RolesBody"]["properties"]["roles"]

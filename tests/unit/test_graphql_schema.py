@@ -45,7 +45,7 @@ def test_sdl_has_the_contract_queries_in_camel_case_with_relay_connections() -> 
 
 def test_the_openapi_document_describes_post_graphql_with_graphql_shaped_answers() -> None:
     # Given the merged OpenAPI document
-    from shared.openapi import document
+    from infra.openapi import document
 
     operation = document()["paths"]["/v1/graphql"]["post"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from infra.export_schemas import exports
+from infra.openapi import document
 from shared.contracts.events import STATE_BY_AGGREGATE
-from shared.openapi import document
 
 
 def test_committed_exports_match_the_code() -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from infra.local.template import load
-from shared.openapi import ELEMENT_APPS, PUBLIC_ROUTES, document
+from infra.openapi import ELEMENT_APPS, PUBLIC_ROUTES, document
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load(ROOT / "template.yaml")

@@ -83,10 +83,11 @@ def json_response(
 
 
 def written(
-    status: int, body: BaseModel | None, write_version: str, headers: dict[str, str] | None = None
+    status: int, body: BaseModel | None, write_version: str | None, headers: dict[str, str] | None = None
 ) -> Response[Any]:
     """The response of a successful write: carries ``X-Write-Version`` for read-your-writes."""
-    return json_response(status, body, {**(headers or {}), "X-Write-Version": write_version})
+    version = {"X-Write-Version": write_version} if write_version else {}
+    return json_response(status, body, {**(headers or {}), **version})
 
 
 def _add_header(response: dict[str, Any], name: str, value: str) -> None:
@@ -188,11 +189,6 @@ def lambda_handler(
         return result
 
     return handler
-
-
-def call_context(app: APIGatewayRestResolver) -> CallContext:
-    """What an internal call carries of this request: its id and its caller."""
-    return context_of(app.current_event.raw_event)
 
 
 def context_of(event: dict[str, Any]) -> CallContext:

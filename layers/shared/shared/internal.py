@@ -1,13 +1,13 @@
 """Typed element-to-element calls: one client, two transports.
 
-In AWS a call is a synchronous Lambda ``Invoke`` of the target function; locally (and in tests)
-the target's handler is imported and called in-process. Either way the request and the answer
-cross as JSON, so the contract is exercised the same way.
+In AWS a call is a synchronous Lambda ``Invoke`` of the target function (``FLUORINE_FUNCTION``);
+locally the local stack's runtime (or a test's stand-in) invokes the function of that name
+in-process. Either way the request and the answer cross as JSON, so the contract is exercised the
+same way.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from functools import lru_cache
@@ -21,9 +21,6 @@ from shared.observability import logger
 from shared.settings import get_settings
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
-
-# Where each element's internal entry point lives, for the in-process transport.
-LOCAL_HANDLERS: dict[str, str] = {"fluorine": "fluorine.app.handler"}
 
 
 class Actor(BaseModel):
@@ -69,21 +66,15 @@ class CallResult(BaseModel, Generic[ResultT]):
     write_version: str | None
 
 
-class _LocalContext:
-    function_name = "local"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:local"
-    aws_request_id = "local"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+# Locally (the local stack, tests, benchmarks): how a function is invoked in this process, by name.
+LocalInvoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+_LOCAL: dict[str, LocalInvoke] = {}
 
 
-@lru_cache(maxsize=8)
-def _local_handler(target: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    module, _, name = LOCAL_HANDLERS[target].rpartition(".")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+def use_local_transport(invoke: LocalInvoke) -> None:
+    """Serve ``INTERNAL_TRANSPORT=local`` calls with ``invoke(function name, event)`` (the local
+    stack's runtime, or a test's): the shared layer knows no element's module."""
+    _LOCAL["invoke"] = invoke
 
 
 @lru_cache(maxsize=1)
@@ -95,9 +86,11 @@ def _lambda_client() -> Any:
 
 def _send(target: str, payload: str) -> dict[str, Any]:
     settings = get_settings()
-    if settings.internal_transport == "local":
-        return _local_handler(target)(json.loads(payload), _LocalContext())
     function = getattr(settings, f"{target}_function")
+    if settings.internal_transport == "local":
+        if "invoke" not in _LOCAL:
+            raise RuntimeError("INTERNAL_TRANSPORT=local, but nothing serves local calls (use_local_transport)")
+        return _LOCAL["invoke"](function, json.loads(payload))
     answer = _lambda_client().invoke(FunctionName=function, InvocationType="RequestResponse", Payload=payload)
     body = json.loads(answer["Payload"].read())
     if answer.get("FunctionError"):

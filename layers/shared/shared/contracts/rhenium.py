@@ -119,7 +119,7 @@ class MessageOut(BaseModel):
     read: bool
 
     @classmethod
-    def of(cls, state: MessageState, *, read: bool) -> MessageOut:
+    def of(cls, state: MessageState, *, read: bool = False) -> MessageOut:
         to: ToEntity | ToGroup | ToAll
         if state.to_entity is not None:
             to = ToEntity(entity_id=state.to_entity)

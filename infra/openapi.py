@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 document of the whole REST API, merged from every element's resolver.
 
-Each element's routes already describe their parameters and bodies (Powertools builds that from
-the pydantic models); this module adds what is common: the bearer scheme, which routes are
-public, and the contract's problem+json error responses.
+A build-time tool (``make schemas`` writes schema/openapi.json, which Francium serves as it is), so
+no function imports another element's routes. Each element's routes already describe their
+parameters, bodies, success status and Idempotency-Key (Powertools builds that from the pydantic
+models and ``shared.routes.Writes``); this module adds what is common: the bearer scheme, which
+routes are public, the contract's problem+json error responses, GraphQL's request body.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import importlib
 from typing import Any
 
 from shared.errors import PROBLEM_CONTENT_TYPE
+from shared.validation import MAX_AMOUNT
 
 TITLE = "Elements API"
+DESCRIPTION = "Users (Oxygen), messages (Rhenium), wallets (Nickel), groups (Carbon); reads by Francium."
 VERSION = "1.0.0"
 # Every element's resolver, as ``module:attribute``.
 ELEMENT_APPS = ("oxygen.app:app", "francium.app:app", "carbon.app:app", "rhenium.app:app", "nickel.app:app")
@@ -53,28 +57,6 @@ ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("put", "/v1/entities/{entity_id}/roles"): frozenset({"403"}),
 }
 READ_ROUTE_ERRORS = frozenset({"503"})  # every GET honours X-Min-Version
-# Successful answers other than 200 (Powertools documents every route's success as 200).
-SUCCESS_STATUS: dict[tuple[str, str], str] = {
-    ("post", "/v1/entities"): "201",
-    ("post", "/v1/broadcasts"): "202",
-    ("post", "/v1/messages"): "201",
-    ("post", "/v1/messages/{message_id}/read"): "204",
-    ("post", "/v1/groups"): "201",
-    ("delete", "/v1/groups/{group_id}"): "204",
-    ("post", "/v1/groups/{group_id}/join"): "201",
-    ("post", "/v1/groups/{group_id}/members"): "201",
-    ("delete", "/v1/groups/{group_id}/members/{entity_id}"): "204",
-    ("post", "/v1/groups/{group_id}/broadcast"): "202",
-    ("post", "/v1/groups/{group_id}/distribute"): "201",
-}
-# Routes taking an Idempotency-Key header, and whether it is required.
-IDEMPOTENT_ROUTES: dict[tuple[str, str], bool] = {
-    ("post", "/v1/transfers"): True,
-    ("post", "/v1/groups/{group_id}/distribute"): True,
-    ("post", "/v1/assets/{code}/issue"): False,
-    ("post", "/v1/assets/{code}/redeem"): False,
-    ("post", "/v1/messages"): False,
-}
 NOT_WRITES = frozenset({("post", "/v1/auth/token"), ("post", "/v1/auth/refresh"), ("post", "/v1/graphql")})
 HEADERS: dict[str, Any] = {
     "X-Request-Id": {
@@ -140,11 +122,8 @@ def _header_parameter(name: str, required: bool, description: str) -> dict[str, 
 
 
 def _finish_success(method: str, path: str, operation: dict[str, Any]) -> None:
+    """Write routes declare their success status and answer (``shared.routes.Writes``): add the headers."""
     responses = operation["responses"]
-    status = SUCCESS_STATUS.get((method, path))
-    if status and "200" in responses and status not in responses:
-        responses[status] = responses.pop("200")
-        responses[status]["description"] = {"201": "Created", "202": "Accepted", "204": "No content"}[status]
     if "204" in responses:
         responses["204"].pop("content", None)
     for code, answer in responses.items():
@@ -158,10 +137,6 @@ def _finish_success(method: str, path: str, operation: dict[str, Any]) -> None:
 def _finish_parameters(method: str, path: str, operation: dict[str, Any], public: bool) -> None:
     parameters = operation.setdefault("parameters", [])
     names = {str(p.get("name", "")).lower() for p in parameters}
-    if (method, path) in IDEMPOTENT_ROUTES and "idempotency-key" not in names:
-        required = IDEMPOTENT_ROUTES[(method, path)]
-        text = "A repeat with the same body replays the first answer; another body is 409. Kept at least 24 h."
-        parameters.append(_header_parameter("Idempotency-Key", required, text))
     reads = method == "get" or (method, path) == ("post", "/v1/graphql")
     if reads and not public and "x-min-version" not in names:
         text = "A write's X-Write-Version: the read waits until it reflects that write (else 503 not_ready)."
@@ -170,7 +145,27 @@ def _finish_parameters(method: str, path: str, operation: dict[str, Any], public
         operation.pop("parameters")
 
 
+GRAPHQL_REQUEST: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["query"],
+                "properties": {
+                    "query": {"type": "string", "minLength": 1, "maxLength": 16384},
+                    "variables": {"type": ["object", "null"]},
+                    "operationName": {"type": ["string", "null"], "maxLength": 200},
+                },
+            }
+        }
+    },
+}
+
+
 def _finish_operation(method: str, path: str, operation: dict[str, Any]) -> None:
+    if (method, path) == ("post", "/v1/graphql"):  # the route reads its raw body (GraphQL answers in its shape)
+        operation["requestBody"] = GRAPHQL_REQUEST
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # Powertools' default validation answer; ours is 400
     public = (method, path) in PUBLIC_ROUTES
@@ -187,6 +182,21 @@ def _finish_operation(method: str, path: str, operation: dict[str, Any]) -> None
     operation["security"] = [] if public else [{"bearerAuth": []}]
     _finish_success(method, path, operation)
     _finish_parameters(method, path, operation, public)
+
+
+def _integral_bounds(node: Any) -> Any:
+    """Integer bounds as integers: Powertools' OpenAPI models hold them as floats, which turns the amount
+    bound 2^63-1 into 9.223372036854776e+18 (a different, unrepresentable number)."""
+    if isinstance(node, dict):
+        fixed = {k: _integral_bounds(v) for k, v in node.items()}
+        for bound in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            value = fixed.get(bound)
+            if isinstance(value, float) and value.is_integer():
+                fixed[bound] = MAX_AMOUNT if value == float(MAX_AMOUNT) else int(value)
+        return fixed
+    if isinstance(node, list):
+        return [_integral_bounds(v) for v in node]
+    return node
 
 
 def document() -> dict[str, Any]:
@@ -214,18 +224,20 @@ def document() -> dict[str, Any]:
         }
         for code, text in ERROR_STATUSES.items()
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": TITLE,
-            "version": VERSION,
-            "description": "Users (Oxygen), messages (Rhenium), wallets (Nickel), groups (Carbon); reads by Francium.",
-        },
-        "paths": dict(sorted(paths.items())),
-        "components": {
-            "schemas": dict(sorted(schemas.items())),
-            "responses": responses,
-            "headers": HEADERS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-    }
+    return _integral_bounds(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": TITLE,
+                "version": VERSION,
+                "description": DESCRIPTION,
+            },
+            "paths": dict(sorted(paths.items())),
+            "components": {
+                "schemas": dict(sorted(schemas.items())),
+                "responses": responses,
+                "headers": HEADERS,
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            },
+        }
+    )
