@@ -2,6 +2,7 @@
 
 * schema/openapi.json: the REST API's OpenAPI 3.1 document (what GET /v1/openapi.json serves)
 * schema/events/*.json: JSON Schema of the change-feed record and of each aggregate's state
+* docs/api.md: the API reference for its users, rendered from the OpenAPI document
 
 Tests compare these files with the code, so they cannot drift silently.
 """
@@ -16,6 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_PATH = ROOT / "schema" / "openapi.json"
 EVENTS_DIR = ROOT / "schema" / "events"
+API_DOCS_PATH = ROOT / "docs" / "api.md"
 
 
 def render(document: Any) -> str:
@@ -23,10 +25,12 @@ def render(document: Any) -> str:
 
 
 def exports() -> dict[Path, str]:
+    from infra.api_docs import render as render_api_docs
     from infra.openapi import document
     from shared.contracts.events import json_schemas
 
-    files = {OPENAPI_PATH: render(document())}
+    openapi = document()
+    files = {OPENAPI_PATH: render(openapi), API_DOCS_PATH: render_api_docs(openapi)}
     files.update({EVENTS_DIR / name: render(schema) for name, schema in json_schemas().items()})
     return files
 

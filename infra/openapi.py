@@ -10,6 +10,7 @@ routes are public, the contract's problem+json error responses, GraphQL's reques
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from shared.errors import PROBLEM_CONTENT_TYPE
@@ -110,8 +111,21 @@ def _resolvers() -> list[Any]:
     apps = []
     for ref in ELEMENT_APPS:
         module, _, attribute = ref.partition(":")
-        apps.append(getattr(importlib.import_module(module), attribute))
+        app = getattr(importlib.import_module(module), attribute)
+        _describe_from_docstrings(app)
+        apps.append(app)
     return apps
+
+
+def _describe_from_docstrings(resolver: Any) -> None:
+    """Each route's summary and description from its function's docstring (first line, then the rest),
+    unless the route gave its own. (Powertools keeps its routes in these two lists.)"""
+    for route in resolver._static_routes + resolver._dynamic_routes:
+        lines = inspect.cleandoc(route.func.__doc__ or "").splitlines()
+        if lines and route.summary is None:
+            route.summary = lines[0]
+        if len(lines) > 1 and route.description is None:
+            route.description = "\n".join(lines[1:]).strip() or None
 
 
 def _header_parameter(name: str, required: bool, description: str) -> dict[str, Any]:

@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.carbon import GrantableRole, GroupDescription, GroupName, Visibility
 from shared.contracts.rhenium import MessageBody
-from shared.validation import ASSET_CODE_PATTERN, Amount
+from shared.validation import Amount, AssetCode, NotBlank
 
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-Name = Annotated[GroupName, AfterValidator(_not_blank)]
+Name = Annotated[GroupName, NotBlank]
 
 
 class CreateGroupBody(BaseModel):
@@ -67,5 +60,5 @@ class BroadcastBody(BaseModel):
 class DistributeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    asset: Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
+    asset: AssetCode
     amount_each: Amount

@@ -37,11 +37,13 @@ app.use(middlewares=[read_your_writes])
 
 @app.get("/v1/health")
 def health() -> dict[str, str]:
+    """Whether the API answers (public)."""
     return {"status": "ok"}
 
 
 @app.get("/v1/openapi.json")
 def openapi() -> dict[str, Any]:
+    """This API's OpenAPI 3.1 document (public)."""
     return openapi_document()
 
 

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.contracts.nickel import AssetCode, AssetName, Memo, Scale
-from shared.validation import Amount
+from shared.contracts.nickel import AssetName, Memo, Scale
+from shared.validation import Amount, AssetCode
 
 
 class CreateAssetBody(BaseModel):
@@ -35,6 +35,6 @@ class TransferBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: UUID
-    asset: str
+    asset: AssetCode
     amount: Amount
     memo: Memo | None = None

@@ -13,7 +13,7 @@ from uuid import UUID
 from francium import cache
 from francium.views.groups import timekey
 from francium.views.messages import sort_key
-from francium.views.nickel import history_partition
+from francium.views.wallets import history_partition
 from shared.contracts.carbon import MemberState, member_aggregate
 from shared.contracts.nickel import TransferState, transfer_aggregate
 from shared.contracts.rhenium import MessageState

@@ -17,7 +17,7 @@ from francium.graphql.limits import QueryLimits
 from francium.graphql.paging import message_cursor
 from francium.graphql.types import Entity, Group, Message, Profile
 from francium.graphql.wallet import AMOUNT_SCALAR, ASSET_CODE, Amount, Asset, Wallet
-from francium.views import entities, groups, messages, nickel
+from francium.views import entities, groups, messages, wallets
 from shared.contracts.rhenium import MessageState
 from shared.errors import NotFound
 from shared.validation import HANDLE_PATTERN
@@ -64,12 +64,12 @@ class Query:
 
     @strawberry.field(description="Assets by code (at most `first`, up to 100).")
     def assets(self, first: int | None = LIST_MAX) -> list[Asset]:
-        page, _ = nickel.assets_page(page_size(first), None)
+        page, _ = wallets.assets_page(page_size(first), None)
         return [Asset.of(a) for a in page]
 
     @strawberry.field(description="An asset by code; not_found if there is none.")
     def asset(self, code: str) -> Asset | None:
-        found = nickel.asset(code) if ASSET_CODE.fullmatch(code) else None
+        found = wallets.asset(code) if ASSET_CODE.fullmatch(code) else None
         if found is None:
             raise NotFound("The asset does not exist.")
         return Asset.of(found)

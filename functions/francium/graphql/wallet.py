@@ -15,7 +15,7 @@ import strawberry
 
 from francium.graphql.connections import Connection, checked_cursor, connection, page_size
 from francium.graphql.paging import transfer_cursor
-from francium.views import nickel
+from francium.views import wallets
 from shared.contracts.nickel import AssetState, TransferState
 from shared.errors import InvalidRequest
 from shared.validation import ASSET_CODE_PATTERN
@@ -88,7 +88,7 @@ class Wallet:
 
     @strawberry.field(description="Balances by asset code (zero balances may be left out).")
     def balances(self) -> list[Balance]:
-        found = nickel.balances(UUID(str(self.entity_id)))
+        found = wallets.balances(UUID(str(self.entity_id)))
         return [Balance(asset=b.asset, amount=Amount(b.amount), scale=b.scale) for b in found]
 
     @strawberry.field(description="The caller's transfers, newest first (of one asset, if given).")
@@ -104,5 +104,5 @@ class Wallet:
                 errors=[{"loc": ["asset"], "msg": "Invalid asset code", "type": "value_error"}],
             )
         owner = UUID(str(self.entity_id))
-        page, more = nickel.history_page(owner, asset, page_size(first), checked_cursor(after))
+        page, more = wallets.history_page(owner, asset, page_size(first), checked_cursor(after))
         return connection(page, more, lambda t: transfer_cursor(t, owner, asset), Transfer.of)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from uuid import UUID
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,17 +10,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from francium.views import groups
 from shared.context import require_caller
 from shared.contracts.carbon import GroupList, GroupOut, MemberList, MemberOut, MyGroupList, MyGroupOut
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden
 from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
+from shared.routes import uuid_or_404
 
 router = Router()
-
-
-def group_id_of(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound("The group does not exist.") from None
 
 
 @router.get("/v1/groups")
@@ -38,8 +31,9 @@ def public_groups(
 
 @router.get("/v1/groups/<group_id>")
 def group(group_id: str) -> GroupOut:
+    """One group (a private group is 404 to anyone but its members)."""
     caller = require_caller(router.current_event.raw_event)
-    found, _ = groups.visible_group(group_id_of(group_id), caller.entity_id)
+    found, _ = groups.visible_group(uuid_or_404(group_id, "group"), caller.entity_id)
     return GroupOut.of(found)
 
 
@@ -47,7 +41,7 @@ def group(group_id: str) -> GroupOut:
 def members(group_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> MemberList:
     """The group's members by joining time (members only: 404 for private groups, 403 for public)."""
     caller = require_caller(router.current_event.raw_event)
-    found, mine = groups.visible_group(group_id_of(group_id), caller.entity_id)
+    found, mine = groups.visible_group(uuid_or_404(group_id, "group"), caller.entity_id)
     if mine is None:
         raise Forbidden("Only members may list the members of a group.")
     page, after = groups.members_page(found.id, limit, cursor)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -13,6 +12,7 @@ from shared.context import require_caller
 from shared.contracts.rhenium import MessageList, MessageOut
 from shared.errors import InvalidRequest, NotFound
 from shared.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor
+from shared.routes import uuid_or_404
 
 router = Router()
 
@@ -50,10 +50,7 @@ def inbox(
 def message(message_id: str) -> MessageOut:
     """One message, to its sender or a recipient (404 to anyone else)."""
     caller = require_caller(router.current_event.raw_event)
-    try:
-        found = messages.message(UUID(message_id))
-    except ValueError:
-        found = None
+    found = messages.message(uuid_or_404(message_id, "message"))
     if found is None or not messages.visible(found, caller.entity_id):
         raise NotFound("The message does not exist.")
     read = found.id in messages.read_ids([found.id], caller.entity_id)

@@ -23,12 +23,6 @@ def require_role(caller: Caller | None, role: str = PLATFORM_ADMIN) -> None:
         raise Forbidden(f"This action needs the platform role '{role}'.")
 
 
-def require_visible(visible: bool, what: str = "resource") -> None:
-    """404 for a resource the caller may not know exists."""
-    if not visible:
-        raise NotFound(f"The {what} does not exist.")
-
-
 def require_group_role(member_role: str | None, allowed: Iterable[str], *, private: bool) -> None:
     """Guard an action on a group: outsiders of a private group see 404, others 403."""
     if member_role is None and private:

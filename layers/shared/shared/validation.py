@@ -20,8 +20,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
+NotBlank = AfterValidator(_not_blank)  # text that is not only whitespace
 Handle = Annotated[str, StringConstraints(pattern=HANDLE_PATTERN)]
-DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100), NotBlank]
+AssetCode = Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 # Amounts are integers in minor units: strict, so "10" and 1.5 (and 1.0) are refused.

@@ -15,9 +15,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.changes import Idempotency
-from shared.validation import ASSET_CODE_PATTERN, Amount, DisplayName
+from shared.validation import Amount, AssetCode, DisplayName
 
-AssetCode = Annotated[str, StringConstraints(pattern=ASSET_CODE_PATTERN)]
 AssetName = DisplayName  # the same rule: 1..100 characters, not blank
 Scale = Annotated[int, Field(ge=0, le=18, strict=True)]
 Memo = Annotated[str, StringConstraints(max_length=280)]

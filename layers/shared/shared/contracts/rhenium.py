@@ -6,18 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid5
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.changes import Idempotency
+from shared.validation import NotBlank
 
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_not_blank)]
+MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=4000), NotBlank]
 # System messages about a transfer get an id derived from the transfer's: a redelivered
 # change-feed record maps to the same message, which is written only once.
 SYSTEM_MESSAGE_NAMESPACE = UUID("6d3c3f0e-4b43-5c8e-9a51-0c2f6f0e7a11")

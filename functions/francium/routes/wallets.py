@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from francium.views import nickel
+from francium.views import wallets
 from shared.context import require_caller
 from shared.contracts.nickel import AssetList, AssetOut, BalanceOut, TransferList, TransferOut, WalletOut
 from shared.errors import NotFound
@@ -21,7 +21,7 @@ router = Router()
 def list_assets(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> AssetList:
     """Every asset, ordered by code."""
     require_caller(router.current_event.raw_event)
-    page, after = nickel.assets_page(limit, cursor)
+    page, after = wallets.assets_page(limit, cursor)
     return AssetList(items=[AssetOut.of(a) for a in page], next_cursor=after)
 
 
@@ -29,7 +29,7 @@ def list_assets(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> AssetLis
 def get_asset(code: str) -> AssetOut:
     """One asset by code (404 if there is none)."""
     require_caller(router.current_event.raw_event)
-    found = nickel.asset(code) if len(code) <= 32 else None
+    found = wallets.asset(code) if len(code) <= 32 else None
     if found is None:
         raise NotFound("The asset does not exist.")
     return AssetOut.of(found)
@@ -39,7 +39,7 @@ def get_asset(code: str) -> AssetOut:
 def my_wallet() -> WalletOut:
     """The caller's balances, by asset code."""
     caller = require_caller(router.current_event.raw_event)
-    balances = [BalanceOut(asset=b.asset, amount=b.amount, scale=b.scale) for b in nickel.balances(caller.entity_id)]
+    balances = [BalanceOut(asset=b.asset, amount=b.amount, scale=b.scale) for b in wallets.balances(caller.entity_id)]
     return WalletOut(entity_id=caller.entity_id, balances=balances)
 
 
@@ -51,5 +51,5 @@ def my_transfers(
 ) -> TransferList:
     """The caller's transfers (sent and received), newest first."""
     caller = require_caller(router.current_event.raw_event)
-    page, after = nickel.history_page(caller.entity_id, asset, limit, cursor)
+    page, after = wallets.history_page(caller.entity_id, asset, limit, cursor)
     return TransferList(items=[TransferOut.of(t) for t in page], next_cursor=after)
