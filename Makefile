@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 SAM_TRANSLATOR := aws-sam-translator==1.115.0
 STAMP := $(VENV)/.installed-$(shell (cat requirements-dev.txt layers/shared/requirements.txt; echo $(SAM_TRANSLATOR)) | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)/functions:$(CURDIR)
+export SAM_CLI_TELEMETRY := 0  # the project's commands send nothing to AWS
 PORT ?= 3000
 
 .PHONY: install run test test-unit test-integration test-e2e test-bench lint format typecheck validate build bench keys clean schemas
@@ -19,6 +20,7 @@ install: $(STAMP)
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	@echo "Installing the Python dependencies into $(VENV) (once, or when a requirements file changes): about a minute."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -65,6 +67,7 @@ PY312_DIR := $(shell for p in "$$(command -v python3.12)" $$HOME/.pyenv/versions
 	[ -x "$$p" ] && "$$p" -c 'import sys' 2>/dev/null && dirname "$$(readlink -f "$$p")" && break; done)
 
 $(SAM_VENV)/bin/sam:
+	@echo "Installing aws-sam-cli $(SAM_VERSION) into $(SAM_VENV) (first use only): a few minutes."
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
 
@@ -76,6 +79,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
 $(CHECKOV_VENV)/bin/checkov:
+	@echo "Installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV) (first use only): a few minutes."
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
