@@ -132,9 +132,11 @@ def requests_of(fn: Callable[[], None]) -> int:
 def paired(query: Callable[[], None], floor: Callable[[], None]) -> tuple[list[float], list[float]]:
     """Alternated samples of a query and its floor, as many as fit the time budget."""
     for _ in range(WARMUP):
-        query(), floor()
+        query()
+        floor()
     started = time.perf_counter()
-    query(), floor()
+    query()
+    floor()
     repeat = int(min(MAX_REPEAT, max(MIN_REPEAT, BUDGET_S / (time.perf_counter() - started))))
     return alternating(query, floor, repeat, warmup=0)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import statistics
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from bench.harness import BenchEnv, Figure, sized, summary, timed
 from bench.social_seed import project, projected_at_publish
@@ -25,7 +27,7 @@ HASHES = sized(10, 2)
 REFRESHES = sized(100, 3)
 
 
-def _login(handle: str, password: str, expect: int = 200) -> dict:
+def _login(handle: str, password: str, expect: int = 200) -> dict[str, Any]:
     """The handler's answer to a login, which must be ``expect`` (a 500 timed is not a login)."""
     from oxygen.app import handler
 
@@ -96,7 +98,7 @@ def _tokens(figures: list[Figure]) -> None:
     event = {"authorizationToken": f"Bearer {token}", "methodArn": "arn:aws:execute-api:r:a:api/dev/GET/x"}
     holder = (
         EntityState(
-            id=entity, kind="real", handle="bench", display_name="Bench", created_at="2030-01-01T00:00:00Z", version=1
+            id=entity, kind="real", handle="bench", display_name="Bench", created_at=datetime.now(UTC), version=1
         ),
         SessionState(id=session, entity_id=entity, revoked=False, version=1),
     )

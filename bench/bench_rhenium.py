@@ -91,7 +91,9 @@ def _seed_reader(size: int) -> uuid.UUID:
         audience: dict[str, object] = (
             {"to_entity": reader} if slot < 6 else {"to_group": groups[i % GROUPS]} if slot < 9 else {"to_all": True}
         )
-        state = rhenium.MessageState(id=uuid.uuid4(), body="m", sent_at=EPOCH + timedelta(milliseconds=i), **audience)
+        state = rhenium.MessageState.model_validate(
+            {"id": uuid.uuid4(), "body": "m", "sent_at": EPOCH + timedelta(milliseconds=i), **audience}
+        )
         _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
     return reader
 

@@ -238,7 +238,7 @@ def document() -> dict[str, Any]:
         }
         for code, text in ERROR_STATUSES.items()
     }
-    return _integral_bounds(
+    bounded: dict[str, Any] = _integral_bounds(
         {
             "openapi": "3.1.0",
             "info": {
@@ -255,3 +255,4 @@ def document() -> dict[str, Any]:
             },
         }
     )
+    return bounded

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import psycopg
 from botocore.exceptions import ClientError
@@ -21,7 +22,7 @@ from shared.settings import get_settings
 FEED_RETENTION_SECONDS = 30 * 24 * 3600
 
 
-def change_feed_item(record: ChangeRecord) -> dict:
+def change_feed_item(record: ChangeRecord) -> dict[str, Any]:
     return {
         "aggregate": {"S": record.aggregate},
         "version": {"N": str(record.version)},

@@ -27,6 +27,7 @@ __all__ = [
     "query_index",
     "query_page",
     "query_range",
+    "table",
     "versions",
 ]
 

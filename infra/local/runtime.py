@@ -72,10 +72,10 @@ def environment(template: Template, overrides: dict[str, str]) -> dict[str, str]
 class Runtime:
     def __init__(self, template: Template) -> None:
         self.template = template
-        self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._locks = {name: threading.Lock() for name in template.functions}
 
-    def handler(self, name: str) -> Callable[[dict, Any], Any]:
+    def handler(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
         if name not in self._handlers:
             fn: Function = self.template.functions[name]
             module, _, attribute = fn.handler.rpartition(".")
@@ -92,7 +92,7 @@ class Runtime:
         context = LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + 30)
         return self.handler(name)(event, context)
 
-    def invoke(self, name: str, event: dict, timeout: float = 30.0) -> Any:
+    def invoke(self, name: str, event: dict[str, Any], timeout: float = 30.0) -> Any:
         handler = self.handler(name)
         context = LambdaContext(
             function_name=name, aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + timeout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def lambda_shaped(record: dict[str, Any], arn: str) -> dict[str, Any]:
     """A GetRecords record as Lambda delivers it: JSON types only, with its source ARN."""
     dynamodb = dict(record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
-    if hasattr(created, "timestamp"):
+    if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
     return {**record, "dynamodb": dynamodb, "eventSourceARN": arn}
 

@@ -30,7 +30,7 @@ INTRINSICS = (
 )
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type information
     pass
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from fluorine import bus, db
 from fluorine.authority import Authority
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.oxygen import EnsurePlatformAdmin, EntityState, RegisterEntity, SetPlatformRoles
+from shared.contracts.oxygen import EnsurePlatformAdmin, EntityState, PlatformRole, RegisterEntity, SetPlatformRoles
 from shared.contracts.oxygen_auth import StartSession
 from shared.internal import Actor
 
@@ -51,7 +51,6 @@ def start_session(entity_id: uuid.UUID) -> tuple[Actor, bus.Outcome]:
     command = StartSession(
         session_id=uuid.uuid4(),
         entity_id=entity_id,
-        login=str(entity_id),
         refresh_hash=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
         at=now,
         expires_at=now + timedelta(days=1),
@@ -63,7 +62,7 @@ def start_session(entity_id: uuid.UUID) -> tuple[Actor, bus.Outcome]:
 def grant_roles(entity_id: uuid.UUID, roles: Iterable[str]) -> list[bus.Outcome]:
     """Grant platform roles the way an admin does: ``SetPlatformRoles`` by an admin the bootstrap
     made (``EnsurePlatformAdmin``), in a session of its own. The outcomes, to publish."""
-    wanted = sorted(set(roles))
+    wanted: list[PlatformRole] = sorted(set(roles))  # type: ignore[arg-type] # checked by the command model
     if not wanted:
         return []
     root = EnsurePlatformAdmin(
@@ -109,6 +108,7 @@ def act(command: BaseModel, conn: psycopg.Connection | None = None) -> bus.Outco
     if registered.authority is Authority.ADMIN:
         actor, records = _admin(names)
     elif registered.authority is Authority.CALLER:
+        assert names is not None, f"{command.command} names no actor"  # type: ignore[attr-defined]
         actor, session = start_session(names)
         records = session.records
     outcome = bus.execute(command.model_dump(mode="json"), conn, actor=actor)
