@@ -23,6 +23,7 @@ from francium import cache, projector
 from francium.cache import CacheItem
 from shared.aws import dynamodb
 from shared.contracts.changes import ChangeRecord
+from shared.readcache import batch_items
 
 Key = tuple[str, str]
 
@@ -50,17 +51,7 @@ def expected_items(record: ChangeRecord) -> list[CacheItem]:
 
 def raw_items(keys: list[Key]) -> dict[Key, dict[str, Any]]:
     """The cache items at ``keys`` as stored (versions, tombstones and index keys included)."""
-    found: dict[Key, dict[str, Any]] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 100):
-        chunk = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]]
-        request: dict[str, Any] = {cache.table(): {"Keys": chunk, "ConsistentRead": True}}
-        while request:
-            answer = dynamodb().batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(cache.table(), []):
-                found[(item["pk"]["S"], item["sk"]["S"])] = item
-            request = answer.get("UnprocessedKeys") or {}
-    return found
+    return {(item["pk"]["S"], item["sk"]["S"]): item for item in batch_items(keys, consistent=True)}
 
 
 def _same(expected: CacheItem, stored: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from tests.support.events import FakeContext, api_event, response_json
 from tests.support.streams import StreamDriver
 
 PASSWORD = "correct horse battery staple"
+METHOD_ARN = "arn:aws:execute-api:eu-central-1:123456789012:api1234/dev/GET/v1/entities/me"
 
 
 def oxygen(method: str, path: str, *, caller: Caller | None = None, **kwargs: Any) -> dict[str, Any]:
@@ -65,5 +66,5 @@ def authorize(access_token: str) -> dict[str, Any]:
     """The authorizer's answer for a bearer token (raises ``Exception('Unauthorized')`` on refusal)."""
     from authorizer.app import handler
 
-    event = {"type": "TOKEN", "authorizationToken": f"Bearer {access_token}", "methodArn": "arn:aws:execute-api:x"}
+    event = {"type": "TOKEN", "authorizationToken": f"Bearer {access_token}", "methodArn": METHOD_ARN}
     return handler(event, FakeContext())

@@ -20,12 +20,12 @@ from francium.graphql.wallet import AMOUNT_SCALAR, ASSET_CODE, Amount, Asset, Wa
 from francium.views import entities, groups, messages, wallets
 from shared.contracts.rhenium import MessageState
 from shared.errors import NotFound
+from shared.pagination import MAX_LIMIT
 from shared.validation import HANDLE_PATTERN
 
 MAX_DEPTH = 8
 MAX_ALIASES = 20
 MAX_TOKENS = 2000
-LIST_MAX = 100
 HANDLE_PATTERN_RE = re.compile(HANDLE_PATTERN)
 Info = strawberry.Info[RequestContext, None]
 IdArgument = Annotated[strawberry.ID, strawberry.argument(name="id")]
@@ -63,7 +63,7 @@ class Query:
         return Profile.of(found) if found else None
 
     @strawberry.field(description="Assets by code (at most `first`, up to 100).")
-    def assets(self, first: int | None = LIST_MAX) -> list[Asset]:
+    def assets(self, first: int | None = MAX_LIMIT) -> list[Asset]:
         page, _ = wallets.assets_page(page_size(first), None)
         return [Asset.of(a) for a in page]
 
@@ -87,7 +87,7 @@ class Query:
         return Group.of(found, mine)
 
     @strawberry.field(description="The caller's groups by joining time (at most `first`, up to 100).")
-    def my_groups(self, info: Info, first: int | None = LIST_MAX) -> list[Group]:
+    def my_groups(self, info: Info, first: int | None = MAX_LIMIT) -> list[Group]:
         page, _ = groups.my_groups_page(info.context.caller.entity_id, page_size(first), None)
         return [Group.of(group, mine) for group, mine in page]
 

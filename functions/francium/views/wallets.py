@@ -18,6 +18,7 @@ from francium.projector import projection
 from francium.views.groups import timekey
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel import AssetState, BalanceState, TransferState, asset_aggregate
+from shared.pagination import MAX_LIMIT
 
 ASSETS = "assets"
 
@@ -77,7 +78,7 @@ def balances(entity_id: UUID) -> list[BalanceState]:
     cursor: str | None = None
     while True:
         items, cursor = cache.query_page(
-            wallet_partition(entity_id), index="gsi1", limit=100, cursor=cursor, newest_first=False
+            wallet_partition(entity_id), index="gsi1", limit=MAX_LIMIT, cursor=cursor, newest_first=False
         )
         found += [BalanceState.model_validate(i) for i in items]
         if cursor is None:

@@ -6,6 +6,7 @@ import re
 from typing import Any, Literal
 from uuid import UUID
 
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from shared.errors import InvalidRequest, Unauthorized
@@ -28,18 +29,14 @@ class Caller(BaseModel):
         return role in self.roles
 
 
-def header(headers: dict[str, str] | None, name: str) -> str | None:
-    """A header's value, looked up case-insensitively as HTTP requires."""
-    lowered = name.lower()
-    for key, value in (headers or {}).items():
-        if key.lower() == lowered:
-            return value
-    return None
+def header(event: dict[str, Any], name: str) -> str | None:
+    """A header's value, looked up case-insensitively as HTTP requires (Powertools' event class)."""
+    return APIGatewayProxyEvent(event).headers.get(name)
 
 
 def request_id_of(event: dict[str, Any]) -> str:
     """The incoming ``X-Request-Id`` when it is valid, else API Gateway's own request id."""
-    incoming = header(event.get("headers"), "X-Request-Id")
+    incoming = header(event, "X-Request-Id")
     if incoming and REQUEST_ID_PATTERN.fullmatch(incoming):
         return incoming
     return str((event.get("requestContext") or {}).get("requestId") or "unknown")
@@ -47,7 +44,9 @@ def request_id_of(event: dict[str, Any]) -> str:
 
 def caller_of(event: dict[str, Any]) -> Caller | None:
     """The caller the Lambda authorizer put in the request context, or None on public routes."""
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    if "requestContext" not in event:  # not from API Gateway
+        return None
+    authorizer = APIGatewayProxyEvent(event).request_context.authorizer.raw_event
     entity_id = authorizer.get("entity_id") or authorizer.get("principalId")
     if not entity_id or not authorizer.get("kind"):
         return None
@@ -58,8 +57,10 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
 
 def source_address_of(event: dict[str, Any]) -> str:
     """The client's address as API Gateway saw it (locally: the TCP peer); "" if it is not known."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "")[:64]
+    try:
+        return str(APIGatewayProxyEvent(event).request_context.identity.source_ip or "")[:64]
+    except KeyError:  # not from API Gateway
+        return ""
 
 
 def require_caller(event: dict[str, Any]) -> Caller:
@@ -71,7 +72,7 @@ def require_caller(event: dict[str, Any]) -> Caller:
 
 def idempotency_key_of(event: dict[str, Any], *, required: bool = False) -> str | None:
     """The ``Idempotency-Key`` header, validated (1..128 printable ASCII)."""
-    key = header(event.get("headers"), "Idempotency-Key")
+    key = header(event, "Idempotency-Key")
     if key is None:
         if required:
             raise InvalidRequest(
@@ -89,7 +90,7 @@ def idempotency_key_of(event: dict[str, Any], *, required: bool = False) -> str 
 
 def min_version_of(event: dict[str, Any]) -> str | None:
     """The ``X-Min-Version`` token a read must reflect, if any."""
-    return header(event.get("headers"), "X-Min-Version") or None
+    return header(event, "X-Min-Version") or None
 
 
 def fingerprint(event: dict[str, Any], *parts: object) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
 
 from shared.errors import InvalidRequest
 
@@ -26,11 +25,6 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1..100)
 Cursor = Annotated[
     str | None, Query(max_length=MAX_CURSOR_LENGTH, description="Opaque cursor from a previous page's next_cursor.")
 ]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
 
 
 def encode_cursor(position: dict[str, Any] | None) -> str | None:

@@ -26,7 +26,6 @@ class Settings(BaseModel):
     dynamodb_endpoint: str | None = None
     change_feed_table: str = "ChangeFeed"
     read_cache_table: str = "ReadCache"
-    auth_state_table: str = "AuthState"
     database_url: str | None = None
     database_secret_arn: str | None = None
     database_host: str | None = None  # RDS Proxy endpoint; overrides the secret's (cluster) host

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerResponse
+
 from shared.auth.tokens import AccessClaims, bearer_token, verify_access_token
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
@@ -27,15 +29,6 @@ from shared.errors import NotReady, Unauthorized
 HolderLookup = Callable[[UUID, UUID], tuple[EntityState | None, SessionState | None]]
 # A token younger than this whose holder the read side does not know is lag, not a forgery.
 FRESH_TOKEN_SECONDS = 30
-
-
-def api_wildcard_arn(method_arn: str) -> str:
-    """``arn:aws:execute-api:region:account:api/stage/*/*`` from one method's ARN."""
-    prefix, _, rest = method_arn.partition(":execute-api:")
-    if not rest:
-        return method_arn
-    parts = rest.split("/")
-    return f"{prefix}:execute-api:{parts[0]}/{parts[1] if len(parts) > 1 else '*'}/*/*"
 
 
 def current_roles(claims: AccessClaims, look_up: HolderLookup, now: float | None = None) -> list[str]:
@@ -66,25 +59,15 @@ def authorize(event: dict[str, Any], look_up: HolderLookup) -> dict[str, Any]:
         raw = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     claims = verify_access_token(bearer_token(raw))
     roles = current_roles(claims, look_up)
-    return {
-        "principalId": str(claims.sub),
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Action": "execute-api:Invoke",
-                    "Effect": "Allow",
-                    "Resource": api_wildcard_arn(str(event.get("methodArn", "*"))),
-                }
-            ],
-        },
-        "context": {
-            "entity_id": str(claims.sub),
-            "kind": claims.kind,
-            "roles": ",".join(sorted(roles)),
-            "session_id": str(claims.sid),
-        },
+    context = {
+        "entity_id": str(claims.sub),
+        "kind": claims.kind,
+        "roles": ",".join(sorted(roles)),
+        "session_id": str(claims.sid),
     }
+    policy = APIGatewayAuthorizerResponse.from_route_arn(str(event.get("methodArn", "")), str(claims.sub), context)
+    policy.allow_all_routes()  # the whole stage: API Gateway may cache the answer for every route
+    return policy.asdict()
 
 
-__all__ = ["FRESH_TOKEN_SECONDS", "HolderLookup", "Unauthorized", "api_wildcard_arn", "authorize", "current_roles"]
+__all__ = ["FRESH_TOKEN_SECONDS", "HolderLookup", "Unauthorized", "authorize", "current_roles"]
