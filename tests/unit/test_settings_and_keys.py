@@ -48,19 +48,45 @@ def test_the_jwks_publishes_the_signing_key_with_kid_alg_and_use(fresh_settings:
     assert "d" not in key
 
 
-def test_keys_are_loaded_again_once_their_cache_is_old(
+def test_a_rotated_local_key_file_is_used_from_the_next_token_on(
     fresh_settings: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
 ) -> None:
     from pathlib import Path
 
     from shared.auth import keys
 
+    # Given a signing key in use, and a new key file put in its place
     first = signing_key().public.kid
     rotated = Path(str(tmp_path)) / "rotated.pem"
     rotated.write_bytes(keys.generate_signing_key_pem())
     fresh_settings.setenv("SIGNING_KEY_FILE", str(rotated))
     reset_settings()
-    assert signing_key().public.kid == first  # still cached in this warm container
-    clock = [0.0]
-    fresh_settings.setattr(keys.time, "monotonic", lambda: clock[0] + 10_000)
-    assert signing_key().public.kid != first  # five minutes later: the rotated key
+    # When a token is signed, Then it uses the new key (a local file is read on every use)
+    assert signing_key().public.kid != first
+
+
+def test_deployed_keys_are_read_through_powertools_cache_of_five_minutes(fresh_settings: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from shared.auth import keys
+
+    # Given a deployed stage whose signing key is an SSM parameter
+    pem = keys.generate_signing_key_pem().decode()
+    asked: list[tuple[str, dict[str, object]]] = []
+
+    def get_parameter(name: str, **options: object) -> str:
+        asked.append((name, options))
+        return pem
+
+    fresh_settings.setattr(parameters, "get_parameter", get_parameter)
+    fresh_settings.setenv("STAGE", "dev")
+    fresh_settings.setenv("AWS_REGION", "eu-central-1")
+    fresh_settings.delenv("SIGNING_KEY_FILE")
+    fresh_settings.setenv("SIGNING_KEY_PARAMETER", "/elements/dev/signing-key")
+    reset_settings()
+    # When the key is used twice
+    first, second = signing_key(), signing_key()
+    # Then it comes from Powertools with a five-minute max_age (Powertools' cache decides when a
+    # rotation is read), decrypted, and is parsed once
+    assert asked[0] == ("/elements/dev/signing-key", {"decrypt": True, "max_age": 300})
+    assert first is second

@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 Stage = Literal["local", "test", "dev", "prod"]
 # Where AWS clients go: Lambda sets AWS_REGION (and AWS_DEFAULT_REGION) to the function's region.
@@ -36,14 +36,14 @@ class Settings(BaseModel):
     # A refresh token spent this recently is honoured again (two tabs refreshing at once).
     refresh_grace_seconds: float = Field(default=10, ge=0, le=60)
     signing_key_file: str | None = None
-    signing_key_pem: str | None = None
+    signing_key_pem: SecretStr | None = None
     signing_key_parameter: str | None = None
     public_keys_file: str | None = None
     public_keys_parameter: str | None = None
     # The HMAC key of write version tokens: a Secrets Manager secret deployed; locally a
     # value or a file (a process-random key when neither is set).
     write_version_key_secret_arn: str | None = None
-    write_version_key: str | None = Field(default=None, repr=False)
+    write_version_key: SecretStr | None = None
     write_version_key_file: str | None = None
     internal_transport: Literal["lambda", "local"] = "lambda"
     fluorine_function: str = "fluorine"

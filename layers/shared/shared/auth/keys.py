@@ -11,16 +11,15 @@ import base64
 import hashlib
 import json
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from pydantic import SecretStr
 
 from shared.settings import Settings, get_settings
 
@@ -87,7 +86,7 @@ def signing_key_from_pem(pem: bytes) -> SigningKey:
     return SigningKey(private_key=private, public=verification_key(private.public_key()))
 
 
-def public_keys_from_pem_bundle(pem: bytes) -> list[VerificationKey]:
+def public_keys_from_pem_bundle(pem: bytes) -> tuple[VerificationKey, ...]:
     """Every public key in a concatenation of PEM ``PUBLIC KEY`` blocks."""
     marker = b"-----END PUBLIC KEY-----"
     blocks = [chunk + marker for chunk in pem.split(marker) if chunk.strip()]
@@ -97,7 +96,7 @@ def public_keys_from_pem_bundle(pem: bytes) -> list[VerificationKey]:
         if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
             raise KeyConfigurationError("unsupported public key type")
         keys.append(verification_key(key))
-    return keys
+    return tuple(keys)
 
 
 def generate_signing_key_pem() -> bytes:
@@ -114,70 +113,58 @@ def public_pem(key: SigningKey) -> bytes:
     )
 
 
+KEY_CACHE_SECONDS = 300  # a rotated key reaches every warm container within five minutes
+
+
 def _parameter(name: str) -> str:
+    """An SSM parameter or a Secrets Manager secret, cached by Powertools for ``KEY_CACHE_SECONDS``."""
     from aws_lambda_powertools.utilities import parameters
 
     if name.startswith("arn:aws:secretsmanager:"):
-        return str(parameters.get_secret(name, max_age=300))
-    return str(parameters.get_parameter(name, decrypt=True, max_age=300))
+        return str(parameters.get_secret(name, max_age=KEY_CACHE_SECONDS))
+    return str(parameters.get_parameter(name, decrypt=True, max_age=KEY_CACHE_SECONDS))
+
+
+def _local_secret(settings: Settings, value: SecretStr | None, file: str | None) -> bytes | None:
+    """A key given in the environment or a file: local stages only."""
+    if value is None and not file:
+        return None
+    if not settings.is_local:
+        raise KeyConfigurationError("a key from the environment or a file is refused outside local stages")
+    return value.get_secret_value().encode() if value is not None else Path(file or "").read_bytes()
 
 
 def _signing_pem(settings: Settings) -> bytes | None:
     if settings.signing_key_parameter:
         return _parameter(settings.signing_key_parameter).encode()
-    if settings.signing_key_pem or settings.signing_key_file:
-        if not settings.is_local:
-            raise KeyConfigurationError("a key from the environment or a file is refused outside local stages")
-        if settings.signing_key_pem:
-            return settings.signing_key_pem.encode()
-        return Path(settings.signing_key_file or "").read_bytes()
-    return None
+    return _local_secret(settings, settings.signing_key_pem, settings.signing_key_file)
 
 
-T = TypeVar("T")
-KEY_CACHE_SECONDS = 300  # a rotated key reaches every warm container within five minutes
+# Parsing is cached by content: Powertools' cache decides when a rotated key is read again, and a
+# local key file is read on every use (a rotation there applies at once).
+_signing_key = lru_cache(maxsize=4)(signing_key_from_pem)
+_public_keys = lru_cache(maxsize=4)(public_keys_from_pem_bundle)
 
 
-def _refreshed_every(seconds: float) -> Callable[[Callable[[], T]], Callable[[], T]]:
-    """Cache a loader's answer in the warm container, and load again once it is ``seconds`` old."""
-
-    def decorate(load: Callable[[], T]) -> Callable[[], T]:
-        state: dict[str, tuple[float, T]] = {}
-
-        @wraps(load)
-        def cached() -> T:
-            now = time.monotonic()
-            if "value" not in state or now - state["value"][0] >= seconds:
-                state["value"] = (now, load())
-            return state["value"][1]
-
-        cached.cache_clear = state.clear  # type: ignore[attr-defined]
-        return cached
-
-    return decorate
-
-
-@_refreshed_every(KEY_CACHE_SECONDS)
 def signing_key() -> SigningKey:
     """The key new access tokens are signed with."""
     pem = _signing_pem(get_settings())
     if pem is None:
         raise KeyConfigurationError("no signing key configured (SIGNING_KEY_PARAMETER or, locally, SIGNING_KEY_FILE)")
-    return signing_key_from_pem(pem)
+    return _signing_key(pem)
 
 
-@_refreshed_every(KEY_CACHE_SECONDS)
 def trusted_keys() -> dict[str, VerificationKey]:
     """Every public key tokens may be signed with, by ``kid`` (current key first)."""
     settings = get_settings()
     keys: list[VerificationKey] = []
     if settings.public_keys_parameter:
-        keys += public_keys_from_pem_bundle(_parameter(settings.public_keys_parameter).encode())
+        keys += _public_keys(_parameter(settings.public_keys_parameter).encode())
     elif settings.public_keys_file:
-        keys += public_keys_from_pem_bundle(Path(settings.public_keys_file).read_bytes())
+        keys += _public_keys(Path(settings.public_keys_file).read_bytes())
     pem = _signing_pem(settings) if not keys or settings.is_local else None
     if pem is not None:
-        keys.insert(0, signing_key_from_pem(pem).public)
+        keys.insert(0, _signing_key(pem).public)
     if not keys:
         raise KeyConfigurationError("no verification keys configured")
     return {k.kid: k for k in keys}
@@ -186,23 +173,24 @@ def trusted_keys() -> dict[str, VerificationKey]:
 _PROCESS_KEY = secrets.token_bytes(32)  # local runs that configure no key: valid for this process only
 
 
-@_refreshed_every(KEY_CACHE_SECONDS)
+@lru_cache(maxsize=4)
+def _hmac_key(raw: bytes) -> bytes:
+    if len(raw.strip()) < 32:
+        raise KeyConfigurationError("the write version key must have at least 32 characters")
+    return hashlib.sha256(b"elements write version key\0" + raw.strip()).digest()
+
+
 def write_version_key() -> bytes:
     """The HMAC key that binds write version tokens to their caller (``shared.write_versions``)."""
     settings = get_settings()
     if settings.write_version_key_secret_arn:
-        raw = _parameter(settings.write_version_key_secret_arn).encode()
-    elif settings.write_version_key or settings.write_version_key_file:
-        if not settings.is_local:
-            raise KeyConfigurationError("a key from the environment or a file is refused outside local stages")
-        raw = (settings.write_version_key or "").encode() or Path(settings.write_version_key_file or "").read_bytes()
-    elif settings.is_local:
+        return _hmac_key(_parameter(settings.write_version_key_secret_arn).encode())
+    raw = _local_secret(settings, settings.write_version_key, settings.write_version_key_file)
+    if raw is not None:
+        return _hmac_key(raw)
+    if settings.is_local:
         return _PROCESS_KEY
-    else:
-        raise KeyConfigurationError("no write version key configured (WRITE_VERSION_KEY_SECRET_ARN)")
-    if len(raw.strip()) < 32:
-        raise KeyConfigurationError("the write version key must have at least 32 characters")
-    return hashlib.sha256(b"elements write version key\0" + raw.strip()).digest()
+    raise KeyConfigurationError("no write version key configured (WRITE_VERSION_KEY_SECRET_ARN)")
 
 
 def jwks() -> dict[str, Any]:
@@ -210,6 +198,10 @@ def jwks() -> dict[str, Any]:
 
 
 def reset_keys() -> None:
-    signing_key.cache_clear()  # type: ignore[attr-defined]
-    trusted_keys.cache_clear()  # type: ignore[attr-defined]
-    write_version_key.cache_clear()  # type: ignore[attr-defined]
+    """Forget parsed keys and Powertools' cached parameters (tests change keys under a running process)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    _signing_key.cache_clear()
+    _public_keys.cache_clear()
+    _hmac_key.cache_clear()
+    parameters.clear_caches()
