@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from fluorine.db import CommitOutcomeUnknown
 from shared.contracts.changes import ChangeRecord
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class UnitOfWork:
@@ -48,8 +51,20 @@ class UnitOfWork:
                 raise CommitOutcomeUnknown("the database connection was lost during COMMIT") from error
             raise  # the server answered: it rolled back (a serialization failure, say)
 
-    def execute(self, query: str, params: Any = None) -> psycopg.Cursor:
-        return self.conn.execute(query, params)  # type: ignore[arg-type]
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor[Any]:
+        return self.conn.execute(query, params)  # type: ignore[arg-type]  # queries are built from constants
+
+    def one(self, model: type[M], query: str, params: Any = None) -> M | None:
+        """The first row of ``query`` as ``model`` (its columns named as the model's fields), or None."""
+        with self.conn.cursor(row_factory=class_row(model)) as cursor:
+            return cursor.execute(query, params).fetchone()  # type: ignore[arg-type]
+
+    def found(self, model: type[M], query: str, params: Any = None) -> M:
+        """The first row of ``query`` as ``model``, which must exist (a row just written or locked)."""
+        row = self.one(model, query, params)
+        if row is None:
+            raise RuntimeError(f"no {model.__name__} row: {query[:60]}")
+        return row
 
     def emit(self, aggregate: str, version: int, event_type: str, state: BaseModel) -> ChangeRecord:
         """Record an event (the aggregate's state after the change) in the outbox, in this transaction."""

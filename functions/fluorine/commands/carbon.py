@@ -24,37 +24,31 @@ from shared.contracts.carbon import (
 )
 from shared.errors import NotFound
 
-GROUP_COLUMNS = "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL, version"
-GROUP_FIELDS = [*GROUP_COLUMNS.split(", ")[:7], "deleted", "version"]
+# Column lists named as the state models' fields (rows are read straight into them).
+GROUP_COLUMNS = (
+    "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL AS deleted, version"
+)
 MEMBER_COLUMNS = "group_id, entity_id, role, joined_at, left_at, version"
 MANAGERS = ("owner", "admin")
 
 
-def group_state(row: tuple[Any, ...]) -> GroupState:
-    return GroupState(**dict(zip(GROUP_FIELDS, row, strict=True)))
-
-
-def member_state(row: tuple[Any, ...]) -> MemberState:
-    return MemberState(**dict(zip(MEMBER_COLUMNS.split(", "), row, strict=True)))
-
-
 def lock_group(uow: UnitOfWork, group_id: UUID) -> GroupState:
     """The live group, locked for this transaction; 404 if it does not exist (or was deleted)."""
-    row = uow.execute(
-        f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (group_id,)
-    ).fetchone()
-    if row is None:
+    group = uow.one(
+        GroupState, f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (group_id,)
+    )
+    if group is None:
         raise NotFound("The group does not exist.")
-    return group_state(row)
+    return group
 
 
 def membership(uow: UnitOfWork, group_id: UUID, entity_id: UUID) -> MemberState | None:
     """The entity's current membership of the group, if any."""
-    row = uow.execute(
+    return uow.one(
+        MemberState,
         f"SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = %s AND entity_id = %s AND left_at IS NULL",
         (group_id, entity_id),
-    ).fetchone()
-    return member_state(row) if row else None
+    )
 
 
 def guard(uow: UnitOfWork, group: GroupState, actor_id: UUID, allowed: tuple[str, ...]) -> MemberState | None:
@@ -65,23 +59,23 @@ def guard(uow: UnitOfWork, group: GroupState, actor_id: UUID, allowed: tuple[str
 
 
 def save_group(uow: UnitOfWork, group_id: UUID, assignments: str, params: tuple[Any, ...], event: str) -> GroupState:
-    row = uow.execute(
+    state = uow.found(
+        GroupState,
         f"UPDATE groups SET {assignments}, version = version + 1, updated_at = now()"
         f" WHERE id = %s RETURNING {GROUP_COLUMNS}",
         (*params, group_id),
-    ).fetchone()
-    state = group_state(row)  # type: ignore[arg-type]
+    )
     uow.emit(group_aggregate(state.id), state.version, event, state)
     return state
 
 
 def save_member(uow: UnitOfWork, group_id: UUID, entity_id: UUID, assignments: str, event: str) -> MemberState:
-    row = uow.execute(
+    state = uow.found(
+        MemberState,
         f"UPDATE group_members SET {assignments}, version = version + 1"
         f" WHERE group_id = %s AND entity_id = %s RETURNING {MEMBER_COLUMNS}",
         (group_id, entity_id),
-    ).fetchone()
-    state = member_state(row)  # type: ignore[arg-type]
+    )
     uow.emit(member_aggregate(group_id, entity_id), state.version, event, state)
     return state
 
@@ -92,12 +86,12 @@ def create_group(cmd: CreateGroup, uow: UnitOfWork) -> GroupState:
         "INSERT INTO groups (id, name, description, visibility, owner_id, member_count) VALUES (%s, %s, %s, %s, %s, 1)",
         (cmd.id, cmd.name, cmd.description, cmd.visibility, cmd.owner_id),
     )
-    row = uow.execute(
+    owner = uow.found(
+        MemberState,
         f"INSERT INTO group_members (group_id, entity_id, role) VALUES (%s, %s, 'owner') RETURNING {MEMBER_COLUMNS}",
         (cmd.id, cmd.owner_id),
-    ).fetchone()
-    owner = member_state(row)  # type: ignore[arg-type]
-    state = group_state(uow.execute(f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s", (cmd.id,)).fetchone())  # type: ignore[arg-type]
+    )
+    state = uow.found(GroupState, f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s", (cmd.id,))
     uow.emit(group_aggregate(state.id), state.version, "GroupCreated", state)
     uow.emit(member_aggregate(cmd.id, cmd.owner_id), owner.version, "MemberJoined", owner)
     return state

@@ -10,7 +10,6 @@ from fluorine.commands.carbon import (
     MEMBER_COLUMNS,
     guard,
     lock_group,
-    member_state,
     membership,
     save_group,
     save_member,
@@ -36,15 +35,15 @@ def require_active_entity(uow: UnitOfWork, entity_id: UUID) -> None:
 
 def enrol(uow: UnitOfWork, group: GroupState, entity_id: UUID, role: str) -> MemberState:
     """A new (or renewed) membership from now on; 409 if the entity is already a member."""
-    row = uow.execute(
+    state = uow.one(
+        MemberState,
         f"INSERT INTO group_members AS m (group_id, entity_id, role) VALUES (%s, %s, %s)"
         f" ON CONFLICT (group_id, entity_id) DO UPDATE SET role = EXCLUDED.role, joined_at = clock_timestamp(),"
         f" left_at = NULL, version = m.version + 1 WHERE m.left_at IS NOT NULL RETURNING {MEMBER_COLUMNS}",
         (group.id, entity_id, role),
-    ).fetchone()
-    if row is None:
+    )
+    if state is None:
         raise Conflict("That entity is already a member of the group.")
-    state = member_state(row)
     uow.emit(member_aggregate(group.id, entity_id), state.version, "MemberJoined", state)
     save_group(uow, group.id, "member_count = member_count + 1", (), "GroupMembershipChanged")
     return state

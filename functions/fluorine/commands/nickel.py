@@ -33,15 +33,15 @@ READ_BACK_PAYEES = 15  # payees' wallets a distribution's write version covers
 
 @command_handler(CreateAsset, authority=Authority.ADMIN)
 def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
-    row = uow.execute(
+    state = uow.one(
+        AssetState,
         "INSERT INTO assets (code, name, scale) VALUES (%s, %s, %s) ON CONFLICT (code) DO NOTHING"
         " RETURNING code, name, scale, created_at, version",
         (cmd.code, cmd.name, cmd.scale),
-    ).fetchone()
-    if row is None:
+    )
+    if state is None:
         raise Conflict("An asset with this code already exists.")
     uow.execute("INSERT INTO ledger_accounts (asset, owner_id) VALUES (%s, NULL)", (cmd.code,))
-    state = AssetState(**dict(zip(("code", "name", "scale", "created_at", "version"), row, strict=True)))
     uow.emit(asset_aggregate(state.code), state.version, "AssetCreated", state)
     return state
 

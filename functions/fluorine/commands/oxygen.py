@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from psycopg import errors as pg_errors
@@ -27,10 +26,6 @@ ENTITY_COLUMNS = "id, kind, handle, display_name, email, roles, status, created_
 UNIQUE_FIELDS = {"entities_handle": "handle", "entities_email": "email"}
 
 
-def entity_state(row: tuple[Any, ...]) -> EntityState:
-    return EntityState(**dict(zip(ENTITY_COLUMNS.split(", "), row, strict=True)))
-
-
 def taken(exc: pg_errors.UniqueViolation) -> Conflict:
     field = UNIQUE_FIELDS.get(getattr(exc.diag, "constraint_name", "") or "", "id")
     return Conflict(
@@ -43,14 +38,14 @@ def taken(exc: pg_errors.UniqueViolation) -> Conflict:
 def register_entity(cmd: RegisterEntity, uow: UnitOfWork) -> EntityState:
     try:
         with uow.conn.transaction():  # a savepoint, so the violation can be answered cleanly
-            row = uow.execute(
+            state = uow.found(
+                EntityState,
                 f"INSERT INTO entities (id, kind, handle, display_name, email, password_hash)"
                 f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {ENTITY_COLUMNS}",
                 (cmd.id, cmd.kind, cmd.handle, cmd.display_name, cmd.email, cmd.password_hash),
-            ).fetchone()
+            )
     except pg_errors.UniqueViolation as exc:
         raise taken(exc) from exc
-    state = entity_state(row)  # type: ignore[arg-type]
     uow.emit(entity_aggregate(state.id), state.version, "EntityRegistered", state)
     uow.issue_token_to(state.id)  # the new entity reads its registration back once it has logged in
     return state
@@ -58,32 +53,28 @@ def register_entity(cmd: RegisterEntity, uow: UnitOfWork) -> EntityState:
 
 @command_handler(EnsurePlatformAdmin, authority=Authority.SYSTEM)
 def ensure_platform_admin(cmd: EnsurePlatformAdmin, uow: UnitOfWork) -> EntityState:
-    changed = (
-        uow.execute(
-            f"INSERT INTO entities (id, kind, handle, display_name, password_hash, roles)"
-            f" VALUES (%s, 'real', %s, %s, %s, ARRAY['admin'])"
-            f" ON CONFLICT (handle) DO NOTHING RETURNING {ENTITY_COLUMNS}",
-            (cmd.id, cmd.handle, cmd.display_name, cmd.password_hash),
-        ).fetchone()
-        or uow.execute(
-            f"UPDATE entities SET roles = array_append(roles, 'admin'), version = version + 1, updated_at = now()"
-            f" WHERE handle = %s AND NOT ('admin' = ANY(roles)) RETURNING {ENTITY_COLUMNS}",
-            (cmd.handle,),
-        ).fetchone()
+    state = uow.one(
+        EntityState,
+        f"INSERT INTO entities (id, kind, handle, display_name, password_hash, roles)"
+        f" VALUES (%s, 'real', %s, %s, %s, ARRAY['admin'])"
+        f" ON CONFLICT (handle) DO NOTHING RETURNING {ENTITY_COLUMNS}",
+        (cmd.id, cmd.handle, cmd.display_name, cmd.password_hash),
+    ) or uow.one(
+        EntityState,
+        f"UPDATE entities SET roles = array_append(roles, 'admin'), version = version + 1, updated_at = now()"
+        f" WHERE handle = %s AND NOT ('admin' = ANY(roles)) RETURNING {ENTITY_COLUMNS}",
+        (cmd.handle,),
     )
-    if changed is None:  # already an admin: nothing to write, nothing to publish
-        row = uow.execute(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE handle = %s", (cmd.handle,)).fetchone()
-        return entity_state(row)  # type: ignore[arg-type]
-    state = entity_state(changed)
+    if state is None:  # already an admin: nothing to write, nothing to publish
+        return uow.found(EntityState, f"SELECT {ENTITY_COLUMNS} FROM entities WHERE handle = %s", (cmd.handle,))
     uow.emit(entity_aggregate(state.id), state.version, "PlatformAdminEnsured", state)
     uow.issue_token_to(state.id)
     return state
 
 
-def _changed(uow: UnitOfWork, row: tuple[Any, ...] | None, event_type: str) -> EntityState:
-    if row is None:
+def _changed(uow: UnitOfWork, state: EntityState | None, event_type: str) -> EntityState:
+    if state is None:
         raise NotFound("The entity does not exist.")
-    state = entity_state(row)
     uow.emit(entity_aggregate(state.id), state.version, event_type, state)
     return state
 
@@ -106,15 +97,16 @@ def revoke(uow: UnitOfWork, session_id: UUID, at: datetime) -> bool:
 def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
     try:
         with uow.conn.transaction():
-            row = uow.execute(
+            updated = uow.one(
+                EntityState,
                 f"UPDATE entities SET display_name = COALESCE(%s, display_name), email = COALESCE(%s, email),"
                 f" password_hash = COALESCE(%s, password_hash), version = version + 1, updated_at = now()"
                 f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
                 (cmd.display_name, cmd.email, cmd.password_hash, cmd.entity_id),
-            ).fetchone()
+            )
     except pg_errors.UniqueViolation as exc:
         raise taken(exc) from exc
-    state = _changed(uow, row, "EntityUpdated")
+    state = _changed(uow, updated, "EntityUpdated")
     if cmd.password_hash is not None:  # every other session ends, as after a logout
         others = uow.execute(
             "SELECT id FROM auth_sessions WHERE entity_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s"
@@ -128,12 +120,13 @@ def update_entity(cmd: UpdateEntity, uow: UnitOfWork) -> EntityState:
 
 @command_handler(DeactivateEntity, acts_as="entity_id")
 def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
-    row = uow.execute(
+    deactivated = uow.one(
+        EntityState,
         f"UPDATE entities SET status = 'deactivated', version = version + 1, updated_at = now()"
         f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
         (cmd.entity_id,),
-    ).fetchone()
-    state = _changed(uow, row, "EntityDeactivated")
+    )
+    state = _changed(uow, deactivated, "EntityDeactivated")
     # The entity's status already refuses its access tokens; its refresh tokens die with their sessions.
     uow.execute(
         "UPDATE auth_sessions SET revoked_at = %s, version = version + 1 WHERE entity_id = %s AND revoked_at IS NULL",
@@ -144,9 +137,10 @@ def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
 
 @command_handler(SetPlatformRoles, authority=Authority.ADMIN)
 def set_platform_roles(cmd: SetPlatformRoles, uow: UnitOfWork) -> EntityState:
-    row = uow.execute(
+    updated = uow.one(
+        EntityState,
         f"UPDATE entities SET roles = %s, version = version + 1, updated_at = now()"
         f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
         (sorted(set(cmd.roles)), cmd.entity_id),
-    ).fetchone()
-    return _changed(uow, row, "PlatformRolesSet")
+    )
+    return _changed(uow, updated, "PlatformRolesSet")

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
+
+from pydantic import Field
 
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
-from fluorine.commands.oxygen import ENTITY_COLUMNS, entity_state, revoke
+from fluorine.commands.oxygen import ENTITY_COLUMNS, revoke
 from fluorine.uow import UnitOfWork
-from shared.contracts.oxygen import entity_aggregate
+from shared.contracts.oxygen import EntityState, entity_aggregate
 from shared.contracts.oxygen_auth import (
     LOGIN_WINDOW_SECONDS,
     Credentials,
@@ -40,10 +41,17 @@ from shared.errors import NotFound
 CREDENTIAL_COLUMNS = f"{ENTITY_COLUMNS}, password_hash"
 
 
-def _credentials(row: tuple[Any, ...] | None) -> Credentials:
-    if row is None:
-        return Credentials()
-    return Credentials(entity=entity_state(row[:-1]), password_hash=row[-1])
+class StoredCredentials(EntityState):
+    """An entity's row with its password hash (what Fluorine answers Oxygen, never the feed)."""
+
+    password_hash: str = Field(repr=False)
+
+
+def _credentials(found: StoredCredentials | None, key: str) -> Credentials:
+    if found is None:
+        return Credentials(throttle_key=key)
+    entity = EntityState.model_validate(found.model_dump(exclude={"password_hash"}))
+    return Credentials(entity=entity, password_hash=found.password_hash, throttle_key=key)
 
 
 # The Nth most recent failure under a key within the window, from one address or from all: while
@@ -67,23 +75,23 @@ def _retry_after(
     return max(1, *waits) if waits else None
 
 
-def _entity_by_login(uow: UnitOfWork, login: str) -> tuple[Any, ...] | None:
+def _entity_by_login(uow: UnitOfWork, login: str) -> StoredCredentials | None:
     login = login.strip()
     where = "lower(email) = lower(%s)" if "@" in login else "handle = lower(%s)"
-    return uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE {where}", (login,)).fetchone()  # type: ignore[no-any-return]
+    return uow.one(StoredCredentials, f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE {where}", (login,))
 
 
 @command_handler(LookUpLogin, authority=Authority.PUBLIC)
 def look_up_login(cmd: LookUpLogin, uow: UnitOfWork) -> Credentials:
     """Failures count per entity (whichever login named it; for an unknown login, per login) and per
     address: ``max_per_source`` from one address throttle that address, ``max_total`` every address."""
-    row = _entity_by_login(uow, cmd.login)
-    key = throttle_key(login_subject(row[0]) if row else cmd.login)
+    found = _entity_by_login(uow, cmd.login)
+    key = throttle_key(login_subject(found.id) if found else cmd.login)
     limits = [(cmd.source, cmd.max_per_source), (None, cmd.max_total)]
     retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, limits)
     if retry_after is not None:
         return Credentials(retry_after=retry_after, throttle_key=key)
-    return _credentials(row).model_copy(update={"throttle_key": key})
+    return _credentials(found, key)
 
 
 @command_handler(LookUpCredentials, acts_as="entity_id")
@@ -92,8 +100,8 @@ def look_up_credentials(cmd: LookUpCredentials, uow: UnitOfWork) -> Credentials:
     retry_after = _retry_after(uow, key, cmd.at, cmd.window_seconds, [(None, cmd.max_failures)])
     if retry_after is not None:
         return Credentials(retry_after=retry_after, throttle_key=key)
-    row = uow.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE id = %s", (cmd.entity_id,)).fetchone()
-    return _credentials(row).model_copy(update={"throttle_key": key})
+    found = uow.one(StoredCredentials, f"SELECT {CREDENTIAL_COLUMNS} FROM entities WHERE id = %s", (cmd.entity_id,))
+    return _credentials(found, key)
 
 
 @command_handler(RecordLoginFailure, authority=Authority.PUBLIC)
@@ -121,9 +129,8 @@ def prune_credentials(uow: UnitOfWork, now: datetime) -> dict[str, int]:
     return {"login_failures": failures, "refresh_tokens": tokens}
 
 
-def _active_entity(uow: UnitOfWork, entity_id: UUID) -> Any:
-    row = uow.execute(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE id = %s", (entity_id,)).fetchone()
-    state = entity_state(row) if row else None
+def _active_entity(uow: UnitOfWork, entity_id: UUID) -> EntityState | None:
+    state = uow.one(EntityState, f"SELECT {ENTITY_COLUMNS} FROM entities WHERE id = %s", (entity_id,))
     return state if state is not None and state.status == "active" else None
 
 

@@ -38,10 +38,6 @@ VISIBLE_TO = """
 """
 
 
-def message_state(row: tuple[Any, ...]) -> MessageState:
-    return MessageState(**dict(zip(MESSAGE_COLUMNS.split(", "), row, strict=True)))
-
-
 def require_active_recipient(uow: UnitOfWork, entity_id: UUID) -> None:
     if uow.execute("SELECT 1 FROM entities WHERE id = %s AND status = 'active'", (entity_id,)).fetchone() is None:
         raise NotFound("The recipient does not exist.")
@@ -51,7 +47,8 @@ def insert_message(
     uow: UnitOfWork, message_id: UUID, sender_id: UUID | None, audience: dict[str, Any], body: str
 ) -> MessageState:
     """Write one message (``audience``: to_entity, to_group or to_all) and its ``MessageSent`` event."""
-    row = uow.execute(
+    state = uow.found(
+        MessageState,
         f"INSERT INTO messages (id, sender_id, to_entity, to_group, to_all, body) VALUES (%s, %s, %s, %s, %s, %s)"
         f" RETURNING {MESSAGE_COLUMNS}",
         (
@@ -62,8 +59,7 @@ def insert_message(
             bool(audience.get("to_all")),
             body,
         ),
-    ).fetchone()
-    state = message_state(row)  # type: ignore[arg-type]
+    )
     uow.emit(message_aggregate(state.id), state.version, "MessageSent", state)
     return state
 
@@ -82,9 +78,9 @@ def send_platform_broadcast(cmd: SendPlatformBroadcast, uow: UnitOfWork) -> Mess
 @command_handler(SendSystemMessage, authority=Authority.SYSTEM)
 def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState:
     """Written once per id: a repeat (a redelivered trigger) answers the first message, emits nothing."""
-    existing = uow.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.id,)).fetchone()
+    existing = uow.one(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.id,))
     if existing is not None:
-        return message_state(existing)
+        return existing
     require_active_recipient(uow, cmd.to_entity)
     return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body)
 
