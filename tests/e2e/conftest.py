@@ -16,6 +16,7 @@ import pytest
 
 from infra.local.services import free_port, start_dynamodb
 from tests.conftest import TEST_KEY_FILE
+from tests.e2e.stores import assert_no_drift
 from tests.support.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +58,8 @@ def stack_url() -> Iterator[str]:
             try:
                 wait_ready(process, log_path)
                 yield f"http://127.0.0.1:{port}"
+                # After every flow, whatever their order: the read cache has no drift from the truth
+                assert_no_drift(STORES)
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:

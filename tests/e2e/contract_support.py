@@ -3,13 +3,13 @@ of the contract's shapes (problem details, pages, write versions)."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+
+from tests.support.polling import wait_until
 
 PASSWORD = "contract-password-1"
 ADMIN = {"login": "root_admin", "password": "root-admin-password"}
@@ -88,16 +88,6 @@ def assert_written(answer: httpx.Response, status: int) -> None:
     assert answer.headers.get("X-Write-Version"), f"no X-Write-Version on {answer.request.url.path}"
 
 
-def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 10.0) -> T:
-    """Poll ``probe`` until ``done`` (things the change feed delivers in the background)."""
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = probe()
-    return value
-
-
 def inbox(client: httpx.Client, actor: Actor, **params: Any) -> list[dict[str, Any]]:
     answer = client.get("/v1/messages/inbox", params=params, headers=actor.headers)
     assert answer.status_code == 200, answer.text
@@ -107,7 +97,9 @@ def inbox(client: httpx.Client, actor: Actor, **params: Any) -> list[dict[str, A
 
 def inbox_with(client: httpx.Client, actor: Actor, text: str) -> list[dict[str, Any]]:
     """The inbox once a message containing ``text`` has arrived (bounded wait)."""
-    return eventually(lambda: inbox(client, actor), lambda items: any(text in m["body"] for m in items))
+    return wait_until(
+        lambda: inbox(client, actor), lambda items: any(text in m["body"] for m in items), f"a message with {text!r}"
+    )
 
 
 def settled(client: httpx.Client, writer: dict[str, str], write: httpx.Response) -> None:

@@ -1,4 +1,4 @@
-"""GraphQL over HTTP against the local stack (its read cache is verified in test_zz_read_cache_drift.py)."""
+"""GraphQL over HTTP against the local stack (its read cache is verified when the e2e session ends)."""
 
 from __future__ import annotations
 

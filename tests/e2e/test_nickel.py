@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
 
 from tests.e2e.contract_support import register
+from tests.support.polling import wait_until
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
@@ -33,14 +33,12 @@ def fresh(answer: httpx.Response) -> dict[str, str]:
     return {"X-Min-Version": answer.headers["X-Write-Version"]}
 
 
-def inbox_bodies(client: httpx.Client, headers: dict[str, str], attempts: int = 100) -> list[str]:
+def inbox_bodies(client: httpx.Client, headers: dict[str, str]) -> list[str]:
     """The inbox once the transfer notice has arrived (it is sent from the change feed, asynchronously)."""
-    for _ in range(attempts):
-        items = client.get("/v1/messages/inbox", headers=headers).json()["items"]
-        if items:
-            return [m["body"] for m in items]
-        time.sleep(0.1)
-    return []
+    items = wait_until(
+        lambda: client.get("/v1/messages/inbox", headers=headers).json()["items"], bool, "the transfer notice"
+    )
+    return [m["body"] for m in items]
 
 
 def test_issue_transfer_and_redeem_move_value_and_the_recipient_is_told(client: httpx.Client) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
 from tests.e2e.contract_support import register, settled
+from tests.support.polling import wait_until
 
 
 def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
@@ -59,16 +61,13 @@ def test_a_message_to_nobody_is_404_and_only_admins_broadcast(client: httpx.Clie
     assert sent.json()["id"] in [m["id"] for m in inbox.json()["items"]]
 
 
-def wait_for_inbox(client: httpx.Client, headers: dict[str, str], count: int) -> list[dict]:
+def wait_for_inbox(client: httpx.Client, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
     """The inbox once it holds ``count`` messages (system messages arrive through the change feed)."""
-    import time
-
-    deadline = time.monotonic() + 20
-    while True:
-        items = client.get("/v1/messages/inbox", headers=headers).json()["items"]
-        if len(items) >= count or time.monotonic() > deadline:
-            return items  # type: ignore[no-any-return]
-        time.sleep(0.2)
+    return wait_until(
+        lambda: client.get("/v1/messages/inbox", headers=headers).json()["items"],
+        lambda items: len(items) >= count,
+        f"{count} messages in the inbox",
+    )
 
 
 def test_the_recipient_of_a_transfer_gets_one_system_message(client: httpx.Client) -> None:
