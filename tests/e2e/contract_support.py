@@ -44,6 +44,12 @@ def register(client: httpx.Client, **overrides: Any) -> Actor:
     return Actor(created.json()["id"], body["handle"], headers, pair["refresh_token"])
 
 
+def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
+    """A registered entity, logged in for real: its id and its bearer headers."""
+    actor = register(client)
+    return actor.id, actor.headers
+
+
 def admin_headers(client: httpx.Client) -> dict[str, str]:
     pair = login(client, ADMIN["login"], ADMIN["password"])
     return {"Authorization": f"Bearer {pair['access_token']}"}

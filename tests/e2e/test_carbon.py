@@ -6,13 +6,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.contract_support import register, settled
-
-
-def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    """A registered entity, logged in for real: its id and its bearer headers."""
-    actor = register(client)
-    return actor.id, actor.headers
+from tests.e2e.contract_support import entity, settled
 
 
 def test_a_private_group_is_created_joined_by_invitation_and_hidden_from_outsiders(client: httpx.Client) -> None:

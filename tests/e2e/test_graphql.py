@@ -6,13 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.contract_support import register, settled
-
-
-def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    """A registered entity, logged in for real: its id and its bearer headers."""
-    actor = register(client)
-    return actor.id, actor.headers
+from tests.e2e.contract_support import entity, settled
 
 
 def graphql(client: httpx.Client, headers: dict[str, str], query: str, **variables: Any) -> httpx.Response:

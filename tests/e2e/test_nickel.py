@@ -6,27 +6,8 @@ import uuid
 
 import httpx
 
-from tests.e2e.contract_support import register
+from tests.e2e.contract_support import admin_headers, entity, new_asset
 from tests.support.polling import wait_until
-
-
-def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    """A registered entity, logged in for real: its id and its bearer headers."""
-    actor = register(client)
-    return actor.id, actor.headers
-
-
-def admin_headers(client: httpx.Client) -> dict[str, str]:
-    login = client.post("/v1/auth/token", json={"login": "root_admin", "password": "root-admin-password"})
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
-def new_asset(client: httpx.Client, admin: dict[str, str]) -> str:
-    code = f"E2E{uuid.uuid4().hex[:8].upper()}"
-    created = client.post("/v1/assets", json={"code": code, "name": "Test coin", "scale": 2}, headers=admin)
-    assert created.status_code == 201, created.text
-    return code
 
 
 def fresh(answer: httpx.Response) -> dict[str, str]:

@@ -7,20 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.contract_support import register, settled
+from tests.e2e.contract_support import admin_headers, entity, settled
 from tests.support.polling import wait_until
-
-
-def entity(client: httpx.Client) -> tuple[str, dict[str, str]]:
-    """A registered entity, logged in for real: its id and its bearer headers."""
-    actor = register(client)
-    return actor.id, actor.headers
-
-
-def admin_headers(client: httpx.Client) -> dict[str, str]:
-    login = client.post("/v1/auth/token", json={"login": "root_admin", "password": "root-admin-password"})
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def test_a_direct_message_is_delivered_read_and_hidden_from_others(client: httpx.Client) -> None:
