@@ -2,6 +2,12 @@
 
 Each type is built from the read view's state model with ``of``; what a caller may not see is
 never put into a type (the same rules as REST: public profiles only for other entities).
+
+Why not strawberry's pydantic integration (``strawberry.experimental.pydantic.type``): the types
+are not the state models. A profile is a subset of an entity, a group carries the caller's role,
+a message its read flag, ids are GraphQL ``ID``s (the integration would publish pydantic's UUIDs as
+a ``UUID`` scalar and change the schema clients were generated from), and the integration is
+still experimental upstream. ``of`` is the one place each mapping is written.
 """
 
 from __future__ import annotations
