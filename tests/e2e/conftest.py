@@ -26,7 +26,7 @@ REFRESH_GRACE_SECONDS = 2
 STORES: dict[str, str] = {}  # the running stack's database_url and dynamodb_endpoint
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # up for tests/e2e only: its teardown checks drift right after them
 def stack_url() -> Iterator[str]:
     port = free_port()
     state = Path(tempfile.mkdtemp(prefix="elements-e2e-"))

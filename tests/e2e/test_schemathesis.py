@@ -17,12 +17,12 @@ from tests.e2e.contract_support import ADMIN
 MAX_EXAMPLES = 15
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_schema(stack_url: str) -> Any:
     return schemathesis.openapi.from_url(f"{stack_url}/v1/openapi.json")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_headers(stack_url: str) -> dict[str, str]:
     """The local stack's platform admin, logged in for real: admin routes' success paths are fuzzed too."""
     answer = httpx.post(f"{stack_url}/v1/auth/token", json=ADMIN, timeout=30)
