@@ -14,6 +14,8 @@ class StreamDriver:
     """Reads the change feed's stream from the start, like an event source mapping would."""
 
     def __init__(self, table: str = "ChangeFeedTable") -> None:
+        self.table = table
+        self._trigger_reader: StreamDriver | None = None
         self.dynamodb = boto3.client("dynamodb")
         self.streams = boto3.client("dynamodbstreams")
         self.arn = self.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -44,6 +46,13 @@ class StreamDriver:
 
         return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
 
+    @staticmethod
+    def trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Deliver ``records`` to Rhenium's trigger (the change feed's other consumer)."""
+        from rhenium.trigger import handler
+
+        return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
+
     def drain(self) -> list[dict[str, Any]]:
         """Deliver every pending record in one batch; the records delivered."""
         records = self.records()
@@ -51,3 +60,20 @@ class StreamDriver:
             answer = self.deliver(records)
             assert answer == {"batchItemFailures": []}, answer
         return records
+
+    def settle(self) -> int:
+        """Deliver the feed to both of its consumers, each from its own position as each has its own
+        event source mapping (the projector: this driver's; Rhenium's trigger: a reader of its own,
+        from the start), until what the trigger wrote back is delivered too; how many records the
+        trigger was given."""
+        if self._trigger_reader is None:
+            self._trigger_reader = StreamDriver(self.table)
+        given = 0
+        while True:
+            self.drain()
+            records = self._trigger_reader.records()
+            if not records:
+                return given
+            assert self.trigger(records) == {"batchItemFailures": []}
+            given += len(records)
+
