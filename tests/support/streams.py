@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
 
-from infra.local.streams import lambda_shaped
+from infra.local.streams import StreamMapping, lambda_shaped
+from infra.local.template import load
 from tests.support.events import FakeContext
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class StreamDriver:
@@ -77,3 +82,21 @@ class StreamDriver:
             assert self.trigger(records) == {"batchItemFailures": []}
             given += len(records)
 
+
+class InProcess:
+    """What a stream mapping needs of the local runtime: one function's real handler, called here."""
+
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        self.handler = handler
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        return self.handler(event, FakeContext())
+
+
+def event_source_mapping(function: str, handler: Callable[[dict[str, Any], Any], Any], failures: Path) -> StreamMapping:
+    """The local stack's event source mapping of ``function`` as template.yaml configures it (batch
+    size, retries, bisection, ReportBatchItemFailures), delivering to ``handler``; its on-failure
+    destination is the JSON-lines file ``failures``. Use its ``deliver(records)``."""
+    (spec,) = load(ROOT / "template.yaml").functions[function].streams
+    unused = "http://127.0.0.1:9"  # deliver() never polls
+    return StreamMapping(InProcess(handler), function, "ChangeFeedTable", spec, unused, failures, log=lambda _: None)  # type: ignore[arg-type]
