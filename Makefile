@@ -92,3 +92,17 @@ clean:
 
 bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md); BENCH_ARGS="--out DIR" writes elsewhere
 	$(PY) -m bench $(BENCH_ARGS)
+
+
+# Reliability: check and repair what the change feed derives.
+.PHONY: verify rebuild
+
+# verify / rebuild: what the change feed derives (the read cache, a transfer's system message)
+# against PostgreSQL: run with the environment `make run` has (see infra/local/maintenance.py).
+# AGGREGATE=<type>#<id> limits either to one aggregate.
+verify: install  ## the running local stack's read cache and derived writes against PostgreSQL (exit 1 on drift)
+	$(PY) -m infra.local.maintenance verify $(if $(AGGREGATE),--aggregate '$(AGGREGATE)')
+
+rebuild: install  ## repair them: re-derive missing derived writes, replay what the read cache lacks
+	$(PY) -m infra.local.maintenance rebuild $(if $(AGGREGATE),--aggregate '$(AGGREGATE)')
+
