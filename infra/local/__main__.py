@@ -2,9 +2,9 @@
 
 Reads template.yaml, starts DynamoDB (moto server) and PostgreSQL (pgserver) unless
 DYNAMODB_ENDPOINT / DATABASE_URL are set, applies migrations, creates the tables, records where
-its stores are (for ``make verify`` / ``make rebuild``), runs the stream mapping and the
-schedules, ensures the admin from ADMIN_HANDLE / ADMIN_PASSWORD, and serves the API until Ctrl-C
-or SIGTERM.
+its stores are (for ``make verify`` / ``make rebuild``), catches the read cache and the derived
+writes up with PostgreSQL, runs the stream mapping and the schedules, ensures the admin from
+ADMIN_HANDLE / ADMIN_PASSWORD, and serves the API until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -62,6 +62,32 @@ def ensure_admin() -> None:
         log(f"platform admin ready: {admin.handle} ({admin.id})")
 
 
+def catch_up(runtime: Runtime) -> None:
+    """Bring the read cache and the derived writes level with PostgreSQL before serving: the
+    maintenance function's ``rebuild`` (a persistent DATABASE_URL meets an empty or stale cache
+    after every restart; the change feed a killed stack had not delivered is gone with it)."""
+    name = next(n for n, f in runtime.template.functions.items() if f.handler == "francium.maintenance.handler")
+    started = time.monotonic()
+    try:
+        done = runtime.invoke(name, {"action": "rebuild"}, timeout=900)
+    except Exception as exc:  # serve anyway: reads may be stale until `make rebuild` succeeds
+        log(f"catch-up with PostgreSQL failed ({exc!r}); reads may be stale until `make rebuild`")
+        return
+    log(catch_up_summary(done, time.monotonic() - started))
+
+
+def catch_up_summary(done: dict[str, Any], seconds: float) -> str:
+    checked = f"{done['aggregates_checked']} aggregates and {done['derived_events_checked']} transfers checked"
+    if done["count"] == 0:
+        return f"Read cache level with PostgreSQL ({checked} in {seconds:.1f}s): nothing to replay"
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(done["by_kind"].items()))
+    failed = f", {len(done['rederive_failed'])} failed (see the log)" if done["rederive_failed"] else ""
+    return (
+        f"Caught up with PostgreSQL in {seconds:.1f}s: {done['rewritten']} read-cache items replayed and"
+        f" {done['rederived']} system messages re-derived{failed} (found {kinds}; {checked})"
+    )
+
+
 @contextlib.contextmanager
 def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
     """Everything but the HTTP server: started on entry, stopped on exit."""
@@ -74,6 +100,7 @@ def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
         apply_environment(local_environment(template, svc.dynamodb_endpoint, svc.database_url, state_dir))
         runtime = Runtime(template)
         runtime.warm_up()
+        catch_up(runtime)
         for name, fn in template.functions.items():
             for spec in fn.streams:
                 table = spec["Stream"]["Fn::GetAtt"][0]
