@@ -6,42 +6,14 @@ Fluorine's ``LatestEvents``) and DynamoDB, the stores the conftest started for i
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 
+from tests.support.stores import inside
+
 VERIFY_ATTEMPTS = 100  # the change feed is polled asynchronously: let the stack settle first
 PAUSE = 0.2
-
-
-def reset_clients_and_settings() -> None:
-    from fluorine import db
-    from shared.aws import reset_clients
-    from shared.settings import reset_settings
-
-    reset_settings()
-    reset_clients()
-    db.close()
-
-
-@contextmanager
-def inside(stores: dict[str, str]) -> Iterator[None]:
-    """This process pointed at the running stack's PostgreSQL and DynamoDB."""
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "DYNAMODB_ENDPOINT")}
-    os.environ.update(DATABASE_URL=stores["database_url"], DYNAMODB_ENDPOINT=stores["dynamodb_endpoint"])
-    reset_clients_and_settings()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_clients_and_settings()
 
 
 def test_after_the_flows_the_stacks_read_cache_matches_the_latest_committed_events(
@@ -52,7 +24,7 @@ def test_after_the_flows_the_stacks_read_cache_matches_the_latest_committed_even
     assert client.post("/v1/entities", json=body).status_code in (201, 409)
     from francium import maintenance
 
-    # When the read cache is verified against the truth, once the change feed has settled
+    # When the read cache and the derived writes are verified against the truth, once the change feed has settled
     with inside(stack_stores):
         for _ in range(VERIFY_ATTEMPTS):
             found = maintenance.verify()
