@@ -84,9 +84,10 @@ def stack_environment(database_url: str, state_dir: Path) -> dict[str, str]:
     return env
 
 
-def create_asset(url: str) -> None:
+def create_asset(url: str, admin: tuple[str, str] = (ADMIN_HANDLE, ADMIN_PASSWORD)) -> None:
+    """The workload's asset, created by the platform admin (``admin``: handle and password)."""
     with httpx.Client(base_url=url, timeout=30) as http:
-        login = http.post("/v1/auth/token", json={"login": ADMIN_HANDLE, "password": ADMIN_PASSWORD})
+        login = http.post("/v1/auth/token", json={"login": admin[0], "password": admin[1]})
         token = login.raise_for_status().json()["access_token"]
         answer = http.post(
             "/v1/assets",
