@@ -111,10 +111,14 @@ def delete_if_unchanged(drift: Drift) -> None:
             raise
 
 
-def rebuild(aggregate: str | None = None, context: Any = None) -> dict[str, Any]:
+def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool = False) -> dict[str, Any]:
     """Re-derive the missing derived writes, then repair every drifted cache item; the drift found
     before, how many derived writes were re-derived (and which events' consumer failed again), and
-    how many cache items were rewritten."""
+    how many cache items were rewritten.
+
+    ``exclusive``: no projector writes the cache meanwhile (the local stack's catch-up, before its
+    stream mappings start), so missing items are written in batches, without conditions.
+    """
     missing, events = scan_derived(aggregate)
     failed = derived.redrive(missing, context)
     found, checked = scan(aggregate)
@@ -125,9 +129,11 @@ def rebuild(aggregate: str | None = None, context: Any = None) -> dict[str, Any]
     for _, drift in found:
         if drift.kind in DELETE_FIRST:
             delete_if_unchanged(drift)
-    rewritten = 0
-    for record in {r.aggregate: r for r, _ in found if r is not None}.values():
-        rewritten += sum(cache.put_if_newer(item) for item in expected_items(record))
+    records = {r.aggregate: r for r, _ in found if r is not None}.values()
+    items = [item for record in records for item in expected_items(record)]
+    absent = {(d.pk, d.sk) for _, d in found if d.kind == "missing"} if exclusive else set()
+    rewritten = cache.put_absent([i for i in items if (i.pk, i.sk) in absent])
+    rewritten += sum(cache.put_if_newer(i) for i in items if (i.pk, i.sk) not in absent)
     rederived = len(missing) - len(failed)
     logger.info("rebuilt", extra={"drift": len(found), "rewritten": rewritten, "rederived": rederived})
     return {
@@ -142,11 +148,14 @@ ACTIONS = {"verify": verify, "rebuild": rebuild}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    action = ACTIONS.get(str(event.get("action")))
-    aggregate = event.get("aggregate")
-    if action is None or (aggregate is not None and not isinstance(aggregate, str)):
+    """``{"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}``; the local stack's catch-up
+    adds ``"exclusive": true`` to a rebuild (see ``rebuild``)."""
+    action, aggregate, exclusive = event.get("action"), event.get("aggregate"), event.get("exclusive", False)
+    valid = isinstance(action, str) and action in ACTIONS and (aggregate is None or isinstance(aggregate, str))
+    if not valid or exclusive not in (False, action == "rebuild"):
         raise InvalidRequest('Expected {"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}.')
-    return {"action": event["action"], **action(aggregate, context)}
+    done = rebuild(aggregate, context, exclusive=True) if exclusive else ACTIONS[action](aggregate, context)
+    return {"action": action, **done}
 
 
 def main(argv: list[str]) -> int:

@@ -69,7 +69,8 @@ def catch_up(runtime: Runtime) -> None:
     name = next(n for n, f in runtime.template.functions.items() if f.handler == "francium.maintenance.handler")
     started = time.monotonic()
     try:
-        done = runtime.invoke(name, {"action": "rebuild"}, timeout=900)
+        # exclusive: nothing else writes the read cache before the stream mappings start
+        done = runtime.invoke(name, {"action": "rebuild", "exclusive": True}, timeout=900)
     except Exception as exc:  # serve anyway: reads may be stale until `make rebuild` succeeds
         log(f"catch-up with PostgreSQL failed ({exc!r}); reads may be stale until `make rebuild`")
         return
