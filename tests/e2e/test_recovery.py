@@ -145,6 +145,10 @@ def test_a_killed_stack_restarted_on_a_persistent_database_catches_up_before_it_
                     headers={**payer_auth, "Idempotency-Key": str(uuid.uuid4())},
                 )
                 assert paid.status_code == 201, paid.text
+                for _ in range(100):  # the trigger has told the payee (so only what follows can be lost)
+                    if http.get("/v1/messages/inbox", headers=payee_auth).json()["items"]:
+                        break
+                    time.sleep(0.1)
 
             # When the stack is SIGKILLed (its read cache and change feed die with it), a payment
             # commits while it is down (its change record never reaches any feed), and it starts again
