@@ -99,9 +99,12 @@ def create_asset(url: str, admin: tuple[str, str] = (ADMIN_HANDLE, ADMIN_PASSWOR
 
 
 def kill_points(rng: random.Random, total: int, kills: int) -> list[int]:
-    """``kills`` distinct operation counts, spread at random over the middle 80 % of the workload."""
-    low, high = max(1, total // 10), max(2, total * 9 // 10)
-    return sorted(rng.sample(range(low, high), min(kills, high - low)))
+    """``kills`` operation counts over the middle 80 % of the workload: the middle 80 % cut into
+    ``kills`` equal spans, a random point in the middle of each (so the stack serves a while
+    between two kills, and the workload gets through each restart)."""
+    low, span = total // 10, total * 8 / 10 / max(1, kills)
+    points = [int(low + span * (n + rng.uniform(0.2, 0.8))) for n in range(kills)]
+    return sorted({max(1, p) for p in points})
 
 
 def monkey(

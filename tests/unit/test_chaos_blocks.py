@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from concurrent.futures import Future
 from pathlib import Path
@@ -38,12 +39,12 @@ class FakeStack:
         return "Caught up with PostgreSQL in 0.1s: ..."
 
 
-def test_kill_points_are_distinct_and_inside_the_middle_of_the_workload() -> None:
+def test_kill_points_are_spread_over_the_middle_of_the_workload() -> None:
     for seed in range(20):
         points = kill_points(random.Random(seed), total=480, kills=4)
-        assert points == sorted(set(points))
         assert len(points) == 4
         assert all(48 <= p < 432 for p in points)
+        assert all(later - earlier >= 30 for earlier, later in itertools.pairwise(points))
 
 
 def test_the_monkey_kills_and_restarts_once_per_point_alternating_random_and_just_after_a_transfer(
