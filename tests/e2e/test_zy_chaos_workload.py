@@ -13,18 +13,29 @@ import psycopg
 from infra.chaos import checks
 from infra.chaos.__main__ import create_asset, wallets
 from infra.chaos.workload import Spec, Workload
+from tests.support.stores import inside
 
-ADMIN = ("root_admin", "root-admin-password")  # the session stack's (tests/e2e/conftest.py)
+
+def bootstrap_admin(stores: dict[str, str]) -> tuple[str, str]:
+    """A platform admin of its own, made as the stack's bootstrap makes one (the session's root
+    admin may be deactivated by then: the fuzzing signs in as it and may call DELETE /v1/entities/me)."""
+    from oxygen.logic import ensure_admin
+
+    handle, password = f"chaos_{uuid.uuid4().hex[:8]}", "chaos e2e admin password"
+    with inside(stores):
+        ensure_admin(handle, password)
+    return handle, password
 
 
 def test_a_chaos_client_s_workload_passes_every_end_check_of_a_chaos_run(
     stack_url: str, stack_stores: dict[str, str], tmp_path: Path
 ) -> None:
-    # Given the chaos run's asset on the session's stack
-    create_asset(stack_url, ADMIN)
+    # Given an admin, and the chaos run's asset on the session's stack
+    admin = bootstrap_admin(stack_stores)
+    create_asset(stack_url, admin)
 
     # When one chaos client runs a short seeded workload (every kind of operation, with a seed that draws them all)
-    done = Workload(Spec(0, stack_url, 11, 40, uuid.uuid4().hex[:6], *ADMIN)).run()
+    done = Workload(Spec(0, stack_url, 11, 40, uuid.uuid4().hex[:6], *admin)).run()
 
     # Then every request was acknowledged at once and every end check passes
     assert (done["stats"]["retries"], done["stats"]["lost"], done["stats"]["unexpected"]) == (0, 0, [])
