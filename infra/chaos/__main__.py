@@ -17,15 +17,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing
-import os
 import random
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,49 +36,11 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from infra.chaos import checks, report  # noqa: E402
-from infra.chaos.stack import StackProcess  # noqa: E402
+from infra.chaos.stack import StackProcess, persistent_database, stack_environment  # noqa: E402
 from infra.chaos.workload import ASSET, Spec, init_worker, run_client  # noqa: E402
 from infra.local.services import free_port  # noqa: E402
 
 ADMIN_HANDLE, ADMIN_PASSWORD = "chaos_admin", "chaos admin password"
-
-
-@contextlib.contextmanager
-def persistent_database() -> Iterator[str]:
-    """A database that outlives the stack's kills: a fresh one in DATABASE_URL's server, else embedded."""
-    base = os.environ.get("DATABASE_URL")
-    if base:
-        name = f"elements_chaos_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield psycopg.conninfo.make_conninfo(base, dbname=name)
-        finally:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver
-
-    server = pgserver.get_server(tempfile.mkdtemp(prefix="elements-chaos-pg-"), cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-
-
-def stack_environment(database_url: str, state_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "PORT")}
-    env.update(
-        DATABASE_URL=database_url,
-        LOCAL_STATE_DIR=str(state_dir),
-        ADMIN_HANDLE=ADMIN_HANDLE,
-        ADMIN_PASSWORD=ADMIN_PASSWORD,
-        PYTHONPATH=os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
-    )
-    return env
 
 
 def create_asset(url: str, admin: tuple[str, str] = (ADMIN_HANDLE, ADMIN_PASSWORD)) -> None:
@@ -159,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     run_id = uuid.UUID(int=rng.getrandbits(128)).hex[:6]
     started = time.monotonic()
     with persistent_database() as database_url, tempfile.TemporaryDirectory(prefix="elements-chaos-") as tmp:
-        env = stack_environment(database_url, Path(tmp) / "state")
+        env = stack_environment(database_url, Path(tmp) / "state", (ADMIN_HANDLE, ADMIN_PASSWORD))
         stack = StackProcess(args.port or free_port(), env, Path(tmp) / "stack.log")
         print(f"chaos run {run_id}: seed {seed}, {args.clients} clients x {args.operations} operations", end="")
         print(f", {args.kills} kills; stack log {stack.log}", flush=True)

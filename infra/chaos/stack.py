@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Local stack ready at "
@@ -64,3 +70,42 @@ class StackProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+@contextlib.contextmanager
+def persistent_database() -> Iterator[str]:
+    """A database that outlives the stack's kills: a fresh one in DATABASE_URL's server, else embedded."""
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        name = f"elements_chaos_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield psycopg.conninfo.make_conninfo(base, dbname=name)
+        finally:
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="elements-chaos-pg-"), cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def stack_environment(database_url: str, state_dir: Path, admin: tuple[str, str]) -> dict[str, str]:
+    """The stack's environment: the caller's, on ``database_url``, its own DynamoDB (lost at every kill)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "PORT")}
+    env.update(
+        DATABASE_URL=database_url,
+        LOCAL_STATE_DIR=str(state_dir),
+        ADMIN_HANDLE=admin[0],
+        ADMIN_PASSWORD=admin[1],
+        PYTHONPATH=os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions", ".")),
+    )
+    return env
