@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     services.use_local_credentials()
     template = load(ROOT / "template.yaml")
     apply_environment(local_environment(template, found.dynamodb_endpoint, found.database_url, args.state_dir))
+    if args.action == "rebuild":  # after a total loss of the DynamoDB side, its tables first (empty)
+        services.create_tables(found.dynamodb_endpoint, template)
     from francium import maintenance
 
     result = maintenance.ACTIONS[args.action](args.aggregate)
