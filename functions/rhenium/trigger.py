@@ -1,8 +1,10 @@
 """Rhenium's change-feed consumer: the recipient of a transfer gets a system message.
 
 The message id is derived from the transfer id (uuid5) and Fluorine writes a given id at most
-once, so a redelivered or retried stream record never sends a second message. A failing record
-is reported in ``batchItemFailures`` and retried from there, as for Francium's projector.
+once, so a redelivered or retried stream record never sends a second message, and maintenance
+may re-drive this handler with the outbox's events whose message is missing (``francium.derived``).
+A failing record is reported in ``batchItemFailures`` and retried from there, as for Francium's
+projector.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from shared import internal
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
-from shared.contracts.rhenium import MessageState, SendSystemMessage, system_message_id
+from shared.contracts.rhenium import MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
 from shared.observability import logger
 
@@ -43,9 +45,7 @@ def notify(notice: TransferState) -> MessageState | None:
     """Send the recipient their system message (once per transfer); None if there is nobody to tell."""
     if notice.to is None:
         return None
-    command = SendSystemMessage(
-        id=system_message_id(f"transfer:{notice.id}"), to_entity=notice.to, body=notice_text(notice)
-    )
+    command = SendSystemMessage(id=transfer_message_id(notice.id), to_entity=notice.to, body=notice_text(notice))
     try:
         return internal.call("fluorine", command, MessageState).result
     except NotFound:

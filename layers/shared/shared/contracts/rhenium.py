@@ -21,6 +21,12 @@ def system_message_id(source: str) -> UUID:
     return uuid5(SYSTEM_MESSAGE_NAMESPACE, source)
 
 
+def transfer_message_id(transfer_id: UUID | str) -> UUID:
+    """The id of the system message that tells a transfer's recipient (a derived write: see
+    docs/architecture.md, "Derived writes"): the trigger writes it, maintenance re-derives it."""
+    return system_message_id(f"transfer:{transfer_id}")
+
+
 def message_aggregate(message_id: UUID | str) -> str:
     return f"message#{message_id}"
 
