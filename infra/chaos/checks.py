@@ -142,7 +142,9 @@ def verify(env: dict[str, str]) -> tuple[Check, float]:
             text=True,
             check=False,
         )
-        report = json.loads(done.stdout) if done.stdout.strip() else {"count": None, "by_kind": done.stderr[-500:]}
+        report: dict[str, Any] = (
+            json.loads(done.stdout) if done.stdout.strip() else {"count": None, "by_kind": done.stderr[-500:]}
+        )
         if done.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -159,7 +161,7 @@ def read_side(conn: psycopg.Connection, wallets: dict[str, list[dict[str, Any]]]
         rows = conn.execute(
             "SELECT asset, balance FROM ledger_accounts WHERE owner_id = %s AND balance <> 0", (UUID(entity),)
         )
-        truth = dict(rows.fetchall())
+        truth: dict[str, int] = dict(rows.fetchall())
         seen = {b["asset"]: b["amount"] for b in balances if b["amount"]}
         if seen != truth:
             wrong.append(f"{entity}: read {seen}, ledger {truth}")

@@ -173,11 +173,12 @@ class Workload:
 
     def transfer(self, n: int) -> None:
         payer, payee = self.rng.sample(self.people, 2)
-        body = {"to": payee.id, "asset": ASSET, "amount": self.rng.randint(1, 50), "memo": f"op {n}"}
+        amount = self.rng.randint(1, 50)
+        body = {"to": payee.id, "asset": ASSET, "amount": amount, "memo": f"op {n}"}
         key = str(uuid.uuid4())
         answer = self.client.send("POST", "/v1/transfers", token=payer.token, body=body, key=key)
         answer = answer or Answer(0, None, 0)
-        self.posted("transfer", answer, payee.id, body["amount"])
+        self.posted("transfer", answer, payee.id, amount)
         if answer.status == 201 and len(self.replays) < 2:
             self.replays.append((payer.token, key, body, answer.body["id"]))
 
