@@ -151,8 +151,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """``{"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}``; the local stack's catch-up
     adds ``"exclusive": true`` to a rebuild (see ``rebuild``)."""
     action, aggregate, exclusive = event.get("action"), event.get("aggregate"), event.get("exclusive", False)
-    valid = action in ACTIONS and (aggregate is None or isinstance(aggregate, str))
-    if not isinstance(action, str) or not valid or exclusive not in (False, action == "rebuild"):
+    valid = isinstance(action, str) and action in ACTIONS and (aggregate is None or isinstance(aggregate, str))
+    if not valid or not isinstance(action, str) or exclusive not in (False, action == "rebuild"):
         raise InvalidRequest('Expected {"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}.')
     done = rebuild(aggregate, context, exclusive=True) if exclusive else ACTIONS[action](aggregate, context)
     return {"action": action, **done}

@@ -23,7 +23,7 @@ for extra in (ROOT / "layers" / "shared", ROOT / "functions", ROOT):
         sys.path.insert(0, str(extra))
 
 from infra.local import services, stores  # noqa: E402
-from infra.local.runtime import apply_environment, local_environment  # noqa: E402
+from infra.local.runtime import Runtime, apply_environment, local_environment  # noqa: E402
 from infra.local.template import load  # noqa: E402
 
 
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "rebuild":  # after a total loss of the DynamoDB side, its tables first (empty)
         services.create_tables(found.dynamodb_endpoint, template)
     from francium import maintenance
+    from shared import internal
+
+    internal.use_local_transport(Runtime(template).invoke_concurrently)  # its calls to Fluorine, in this process
 
     result = maintenance.ACTIONS[args.action](args.aggregate)
     print(json.dumps(result, indent=2))
