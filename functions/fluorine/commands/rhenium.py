@@ -13,6 +13,7 @@ from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.rhenium import (
+    MESSAGE_SENT,
     MarkRead,
     MessageState,
     ReadState,
@@ -73,7 +74,7 @@ def insert_message(
     )
     if state is None:  # if_absent, and it is there now
         return uow.found(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
-    uow.emit(message_aggregate(state.id), state.version, "MessageSent", state)
+    uow.emit(message_aggregate(state.id), state.version, MESSAGE_SENT, state)
     return state
 
 
