@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -32,6 +33,14 @@ from infra.local.scheduler import Scheduler  # noqa: E402
 from infra.local.streams import StreamMapping  # noqa: E402
 from infra.local.template import Template, load  # noqa: E402
 from shared import internal  # noqa: E402
+
+
+class _HandshakeRefusals(logging.Filter):
+    """uvicorn logs a refused WebSocket handshake (answered with an HTTP 401, as API Gateway does)
+    as "ASGI callable returned without completing handshake": the refusal is the intended answer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing handshake" not in record.getMessage()
 
 
 def log(message: str) -> None:
@@ -91,7 +100,7 @@ def catch_up_summary(done: dict[str, Any], seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
+def stack(template: Template, state_dir: Path, url: str = "http://127.0.0.1:3000") -> Iterator[Runtime]:
     """Everything but the HTTP server: started on entry, stopped on exit."""
     svc = services.start(template)
     mappings: list[StreamMapping] = []
@@ -99,7 +108,7 @@ def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
     try:
         own = {"dynamodb": svc.dynamodb_endpoint, "postgres": svc.database_url}
         stores.record(state_dir, *(own[kind] if kind in svc.started else None for kind in ("dynamodb", "postgres")))
-        apply_environment(local_environment(template, svc.dynamodb_endpoint, svc.database_url, state_dir))
+        apply_environment(local_environment(template, svc.dynamodb_endpoint, svc.database_url, state_dir, url))
         runtime = Runtime(template)
         runtime.warm_up()
         internal.use_local_transport(runtime.invoke_concurrently)
@@ -136,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     template = load(args.template)
-    with stack(template, args.state_dir) as runtime:
-        url = f"http://{args.host}:{args.port}"
-
+    url = f"http://{args.host}:{args.port}"
+    logging.getLogger("uvicorn.error").addFilter(_HandshakeRefusals())
+    with stack(template, args.state_dir, url) as runtime:
         app = create_gateway_app(Gateway(template, runtime, log))
         server = uvicorn.Server(
             uvicorn.Config(
@@ -149,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 access_log=False,
                 lifespan="off",
                 http=ProblemH11Protocol,
+                ws="websockets-sansio",  # the websockets library, through uvicorn
             )
         )
         threading.Thread(target=announce, args=(server, url), daemon=True).start()

@@ -71,9 +71,14 @@ def environment(template: Template, overrides: dict[str, str]) -> dict[str, str]
     return {**env, **overrides}
 
 
-def local_environment(template: Template, dynamodb_endpoint: str, database_url: str, state_dir: Path) -> dict[str, str]:
-    """The environment of the local stack's functions (and of the maintenance command run beside it)."""
+def local_environment(
+    template: Template, dynamodb_endpoint: str, database_url: str, state_dir: Path, url: str | None = None
+) -> dict[str, str]:
+    """The environment of the local stack's functions (and of the maintenance command run beside it);
+    ``url`` is where the stack serves, for live delivery's WebSocket URL and management API."""
+    live = {"REALTIME_URL": f"{url.replace('http', 'ws', 1)}/v1/realtime", "REALTIME_ENDPOINT": url} if url else {}
     overrides = {
+        **live,
         "STAGE": "local",
         "INTERNAL_TRANSPORT": "local",
         "DYNAMODB_ENDPOINT": dynamodb_endpoint,
