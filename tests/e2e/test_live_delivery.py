@@ -145,9 +145,10 @@ def test_a_client_that_sends_frames_is_closed_as_a_policy_violation_and_others_a
             bad.recv(timeout=10)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 1008
-        sent = client.post("/v1/messages", json={"to_entity": quiet.id, "body": "still here"}, headers=sender.headers)
+        body = {"to_entity": quiet.id, "body": "still connected"}
+        sent = client.post("/v1/messages", json=body, headers=sender.headers)
         assert_written(sent, 201)
-        assert bodies(frames(good, 1)) == ["still here"]
+        assert bodies(frames(good, 1)) == ["still connected"]
 
 
 def test_logging_out_or_leaving_closes_the_connections_that_session_or_entity_opened(client: httpx.Client) -> None:
