@@ -105,7 +105,7 @@ def login(conn: psycopg.Connection, handle: str, password: str) -> None:
     dynamodb().put_item(
         TableName="ReadCacheTable",
         Item={**item, "data": {"S": json.dumps(payload)}},
-        ConditionExpression="attribute_not_exists(ver) OR ver < :ver",
+        ConditionExpression="attribute_not_exists(ver) OR NOT attribute_type(ver, :n) OR ver < :ver",
         ExpressionAttributeValues={":ver": {"N": "1"}},
     )
     keys = [{"pk": {"S": f"entity#{entity}"}, "sk": {"S": "state"}}, {"pk": item["pk"], "sk": item["sk"]}]

@@ -47,11 +47,16 @@ os.environ.pop("DATABASE_URL", None)
 
 
 def _invoke_in_process(function: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Internal calls in tests: Fluorine's handler called in this process (named "fluorine" here)."""
-    from fluorine.app import handler
+    """Internal calls in tests: the target's handler called in this process (Fluorine is named
+    "fluorine" here; the maintenance function "maintenance", where a test sets MAINTENANCE_FUNCTION)."""
     from tests.support.events import FakeContext
 
-    assert function == "fluorine", f"no local function {function!r} in tests"
+    if function == "fluorine":
+        from fluorine.app import handler
+    elif function == "maintenance":
+        from francium.maintenance import handler
+    else:
+        raise AssertionError(f"no local function {function!r} in tests")
     return handler(event, FakeContext())  # type: ignore[no-any-return]
 
 

@@ -13,6 +13,7 @@ from shared.auth.authorizer import authorize
 from shared.errors import NotReady, Unauthorized
 from shared.observability import logger
 from shared.readcache import token_holder
+from shared.repair import repair_now
 
 
 class AuthorizerNotReady(Exception):
@@ -21,7 +22,7 @@ class AuthorizerNotReady(Exception):
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        return authorize(event, token_holder)
+        return authorize(event, token_holder, repair=lambda lost: repair_now(lost) is not None)
     except Unauthorized as refused:
         logger.info("token refused", extra={"reason": refused.detail})
         raise Exception("Unauthorized") from None  # the exact message API Gateway reads as 401

@@ -54,8 +54,9 @@ def conditional_put(item: CacheItem) -> dict[str, Any]:
     return {
         "TableName": table(),
         "Item": attrs,
-        "ConditionExpression": "attribute_not_exists(ver) OR ver < :ver",
-        "ExpressionAttributeValues": {":ver": {"N": str(item.ver)}},
+        # An item whose version is not a number (corrupted) is overwritten like an older one.
+        "ConditionExpression": "attribute_not_exists(ver) OR NOT attribute_type(ver, :n) OR ver < :ver",
+        "ExpressionAttributeValues": {":ver": {"N": str(item.ver)}, ":n": {"S": "N"}},
     }
 
 

@@ -63,15 +63,28 @@ def _same(expected: CacheItem, stored: dict[str, Any]) -> bool:
     if "deleted" in stored or "data" not in stored:
         return False
     normalized = json.loads(json.dumps(expected.data, separators=(",", ":")))
-    indexes = {name: value["S"] for name, value in stored.items() if name.startswith("gsi")}
-    return json.loads(stored["data"]["S"]) == normalized and indexes == expected.indexes
+    indexes = {name: value.get("S") for name, value in stored.items() if name.startswith("gsi")}
+    try:
+        return json.loads(stored["data"]["S"]) == normalized and indexes == expected.indexes  # type: ignore[no-any-return]
+    except (KeyError, TypeError, ValueError):  # unreadable: not the expected data
+        return False
+
+
+def version_of(stored: dict[str, Any]) -> int | None:
+    """The item's version; None if it is not a number (a corrupted item)."""
+    try:
+        return int(stored["ver"]["N"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def compare(expected: CacheItem, stored: dict[str, Any] | None) -> Drift | None:
-    cached = int(stored["ver"]["N"]) if stored else None
+    cached = version_of(stored) if stored else None
     kind = None
     if stored is None:
         kind = "missing"
+    elif cached is None:  # an unreadable version: the item is replaced
+        kind = "mismatch"
     elif cached is not None and cached < expected.ver:
         kind = "stale"
     elif cached is not None and cached > expected.ver:
@@ -91,13 +104,13 @@ def drifts(records: Iterable[ChangeRecord]) -> Iterator[tuple[ChangeRecord, Drif
             yield record, found
 
 
-def cache_keys() -> Iterator[tuple[Key, int]]:
+def cache_keys() -> Iterator[tuple[Key, int | None]]:
     """Every key of the cache with its version (a full scan: maintenance only)."""
     request: dict[str, Any] = {"TableName": cache.table(), "ProjectionExpression": "pk, sk, ver"}
     while True:
         answer = dynamodb().scan(**request)
         for item in answer.get("Items", []):
-            yield (item["pk"]["S"], item["sk"]["S"]), int(item["ver"]["N"])
+            yield (item["pk"]["S"], item["sk"]["S"]), version_of(item)
         if "LastEvaluatedKey" not in answer:
             return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

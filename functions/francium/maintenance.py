@@ -12,6 +12,8 @@ projections (version-conditional, so a live projector racing it never regresses)
 writes just made included.
 
 Deployed, the same runs as FranciumMaintenanceFunction: ``{"action": "verify"|"rebuild", "aggregate"?}``.
+Readers also call it, over the typed internal contract, to ``repair`` the few aggregates whose
+items they found lost or unreadable (``RepairAggregates``, see ``shared.repair``).
 """
 
 from __future__ import annotations
@@ -24,14 +26,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from francium import cache, derived
 from francium.drift import Drift, Key, cache_keys, drifts, expected_items
 from shared.aws import dynamodb
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.maintenance import LatestEvents, LatestEventsPage, MissingDerivedWrite
-from shared.errors import InvalidRequest
-from shared.internal import call
+from shared.contracts.maintenance import (
+    LatestEvents,
+    LatestEventsPage,
+    MissingDerivedWrite,
+    RepairAggregates,
+    Repaired,
+)
+from shared.errors import AppError, InternalError, InvalidRequest
+from shared.internal import InternalRequest, call, failure_response
 from shared.observability import logger
 
 REPORTED = 1000  # drift entries listed in a report (the count covers them all)
@@ -99,16 +108,64 @@ def verify(aggregate: str | None = None, context: Any = None) -> dict[str, Any]:
 
 
 def delete_if_unchanged(drift: Drift) -> None:
+    """Delete a drifted item if it is still as it was read (an unreadable version: still unreadable)."""
+    if drift.cached_version is None:
+        condition = {
+            "ConditionExpression": "NOT attribute_type(ver, :n)",
+            "ExpressionAttributeValues": {":n": {"S": "N"}},
+        }
+    else:
+        condition = {
+            "ConditionExpression": "ver = :ver",
+            "ExpressionAttributeValues": {":ver": {"N": str(drift.cached_version)}},
+        }
     try:
-        dynamodb().delete_item(
-            TableName=cache.table(),
-            Key={"pk": {"S": drift.pk}, "sk": {"S": drift.sk}},
-            ConditionExpression="ver = :ver",
-            ExpressionAttributeValues={":ver": {"N": str(drift.cached_version)}},
-        )
+        dynamodb().delete_item(TableName=cache.table(), Key={"pk": {"S": drift.pk}, "sk": {"S": drift.sk}}, **condition)
     except ClientError as exc:  # changed since it was read: the projector got there; leave it
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+
+
+def repair_cache(found: list[tuple[ChangeRecord | None, Drift]], *, exclusive: bool = False) -> int:
+    """Delete what must go first, then re-apply the latest events of the drifted aggregates; how
+    many items were written (``exclusive``: see ``rebuild``)."""
+    for _, drift in found:
+        if drift.kind in DELETE_FIRST:
+            delete_if_unchanged(drift)
+    records = {r.aggregate: r for r, _ in found if r is not None}.values()
+    items = [item for record in records for item in expected_items(record)]
+    absent = {(d.pk, d.sk) for _, d in found if d.kind == "missing"} if exclusive else set()
+    rewritten = cache.put_absent([i for i in items if (i.pk, i.sk) in absent])
+    return rewritten + sum(cache.put_if_newer(i) for i in items if (i.pk, i.sk) not in absent)
+
+
+def repair(command: RepairAggregates) -> Repaired:
+    """Re-project a reader's few lost or unreadable aggregates (no full scan, no derived writes)."""
+    found: list[tuple[ChangeRecord | None, Drift]] = []
+    unknown = []
+    for aggregate in command.aggregates:
+        drifted, checked = scan(aggregate)
+        found += drifted
+        if checked == 0:
+            unknown.append(aggregate)
+    rewritten = repair_cache(found)
+    logger.warning("read cache repaired", extra={"drift": len(found), "rewritten": rewritten, "unknown": unknown})
+    return Repaired(rewritten=rewritten, unknown=unknown)
+
+
+def _internal(event: dict[str, Any]) -> dict[str, Any]:
+    """A typed internal call (``RepairAggregates``), answered as ``shared.internal`` expects."""
+    try:
+        command = RepairAggregates.model_validate(InternalRequest.model_validate(event).command)
+    except ValidationError:
+        return failure_response(InvalidRequest("not a repair_aggregates request"))
+    try:
+        return {"ok": True, "result": repair(command).model_dump(mode="json")}
+    except AppError as error:
+        return failure_response(error)
+    except Exception:
+        logger.exception("repair failed")
+        return failure_response(InternalError())
 
 
 def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool = False) -> dict[str, Any]:
@@ -126,14 +183,7 @@ def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool =
         for made in {m.derived for m in missing if m.event.aggregate not in failed}:
             more, count = scan(made)
             found, checked = found + more, checked + count
-    for _, drift in found:
-        if drift.kind in DELETE_FIRST:
-            delete_if_unchanged(drift)
-    records = {r.aggregate: r for r, _ in found if r is not None}.values()
-    items = [item for record in records for item in expected_items(record)]
-    absent = {(d.pk, d.sk) for _, d in found if d.kind == "missing"} if exclusive else set()
-    rewritten = cache.put_absent([i for i in items if (i.pk, i.sk) in absent])
-    rewritten += sum(cache.put_if_newer(i) for i in items if (i.pk, i.sk) not in absent)
+    rewritten = repair_cache(found, exclusive=exclusive)
     rederived = len(missing) - len(failed)
     logger.info("rebuilt", extra={"drift": len(found), "rewritten": rewritten, "rederived": rederived})
     return {
@@ -149,7 +199,10 @@ ACTIONS = {"verify": verify, "rebuild": rebuild}
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """``{"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}``; the local stack's catch-up
-    adds ``"exclusive": true`` to a rebuild (see ``rebuild``)."""
+    adds ``"exclusive": true`` to a rebuild (see ``rebuild``). An internal request (``"command"``)
+    is a reader's ``RepairAggregates``."""
+    if "command" in event:
+        return _internal(event)
     action, aggregate, exclusive = event.get("action"), event.get("aggregate"), event.get("exclusive", False)
     valid = isinstance(action, str) and action in ACTIONS and (aggregate is None or isinstance(aggregate, str))
     if not valid or not isinstance(action, str) or exclusive not in (False, action == "rebuild"):

@@ -39,7 +39,7 @@ from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
 from shared.contracts.rhenium import MessageOut, MessageState
 from shared.observability import logger
-from shared.readcache import STATE, batch_get, get
+from shared.readcache import STATE, CorruptItem, batch_get, decode, get
 
 PUSHERS = 16  # concurrent pushes: bounds how long one batch of frames takes, whatever a client does
 
@@ -64,7 +64,7 @@ def _members_at(group_id: UUID, sent_at: datetime, candidates: Iterable[UUID]) -
     found = batch_get(keys)
     members = set()
     for data in found.values():
-        state = MemberState.model_validate(data)
+        state = decode(MemberState, data)
         if state.joined_at <= sent_at and (state.left_at is None or state.left_at > sent_at):
             members.add(state.entity_id)
     return members
@@ -78,7 +78,7 @@ def audience(message: MessageState) -> list[str]:
     if message.to_group is None:  # a platform broadcast: every entity that existed when it was sent
         return [c.connection_id for c in open_now if c.entity_since <= message.sent_at]
     group = get(group_aggregate(message.to_group)) if open_now else None
-    if group is None or GroupState.model_validate(group).deleted:
+    if group is None or decode(GroupState, group).deleted:
         return []
     readers = _members_at(message.to_group, message.sent_at, {c.entity_id for c in open_now})
     return [c.connection_id for c in open_now if c.entity_id in readers]
@@ -105,8 +105,13 @@ def _pushers() -> ThreadPoolExecutor:
 
 
 def push(message: MessageState) -> Pushed:
-    """Push the message to every open connection of its readers."""
-    targets = audience(message)
+    """Push the message to every open connection of its readers (none if the read cache cannot say
+    who they are: the message is in their inboxes all the same, and the record must not fail)."""
+    try:
+        targets = audience(message)
+    except CorruptItem as unreadable:
+        logger.warning("live push skipped: unreadable read-cache item", extra={"pk": unreadable.pk})
+        return Pushed()
     if not targets:
         return Pushed()
     data = frame(message)

@@ -84,6 +84,44 @@ def test_a_fresh_token_whose_holder_the_read_side_does_not_know_yet_is_not_ready
     assert lagging.value.headers == {"Retry-After": "1"}
 
 
+def test_a_holder_unknown_seconds_after_login_is_repaired_once_and_decided_on_the_truth() -> None:
+    # Given a read cache that lost a holder the truth knows, and a token issued 10 s ago
+    who, sid = uuid.uuid4(), uuid.uuid4()
+    truth = (entity(who, roles=["issuer"]), live(who, sid))
+    cache: list[tuple[EntityState | None, SessionState | None]] = [(None, None)]
+    asked: list[list[str]] = []
+
+    def repair(aggregates: list[str]) -> bool:
+        asked.append(aggregates)
+        cache[0] = truth
+        return True
+
+    token = token_for(who, session_id=sid, issued_at=int(time.time()) - 10)
+    # When the authorizer answers
+    answer = authorize(event(token), lambda _e, _s: cache[0], repair=repair)
+    # Then it asked once for exactly the two aggregates, and allowed with the truth's roles
+    assert asked == [[f"entity#{who}", f"session#{sid}"]]
+    assert answer["context"]["roles"] == "issuer"
+
+
+def test_no_repair_for_lag_and_a_failed_repair_decides_as_before() -> None:
+    who, sid = uuid.uuid4(), uuid.uuid4()
+    asked: list[list[str]] = []
+
+    def failing(aggregates: list[str]) -> bool:
+        asked.append(aggregates)
+        return False
+
+    # A token a second old: lag after a login, not a loss; nobody is asked
+    with pytest.raises(NotReady):
+        authorize(event(token_for(who, session_id=sid)), knows(None, None), repair=failing)
+    assert asked == []
+    # An old one whose repair could not be made: refused, never allowed on its claims
+    with pytest.raises(Unauthorized):
+        authorize(event(token_for(who, session_id=sid, issued_at=OLD)), knows(None, None), repair=failing)
+    assert len(asked) == 1
+
+
 @pytest.mark.parametrize("case", ["deactivated", "revoked", "someone else's session"])
 def test_a_deactivated_entity_or_a_revoked_or_foreign_session_is_refused(case: str) -> None:
     who, sid = uuid.uuid4(), uuid.uuid4()

@@ -9,6 +9,7 @@ from uuid import UUID
 from francium import cache
 from shared.context import Caller
 from shared.contracts.oxygen import EntityState, entity_aggregate
+from shared.readcache import decode
 
 
 @dataclass
@@ -30,7 +31,7 @@ class EntityLoader:
         found = cache.batch_get([(entity_aggregate(i), cache.STATE) for i in missing])
         for entity_id in missing:
             data = found.get((entity_aggregate(entity_id), cache.STATE))
-            self.known[entity_id] = EntityState.model_validate(data) if data else None
+            self.known[entity_id] = decode(EntityState, data) if data else None
 
     def active(self, entity_id: UUID) -> EntityState | None:
         self.prime([entity_id])

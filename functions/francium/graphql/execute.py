@@ -19,6 +19,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from francium.freshness import wait_for
 from francium.graphql.context import RequestContext
 from francium.graphql.schema import schema
+from shared import readcache
 from shared.context import Caller
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.observability import logger
@@ -44,6 +45,7 @@ def problem(error: AppError) -> dict[str, Any]:
 def formatted(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, AppError):
+        readcache.answered(original)
         body = problem(original)
     elif isinstance(original, GraphQLError):  # graphql-core's input coercion: the client's value
         body = problem(InvalidRequest(error.message))
@@ -77,6 +79,7 @@ def run(body: str | None, caller: Caller, min_version: str | None) -> tuple[int,
         if min_version:
             wait_for(min_version, caller.entity_id)
     except AppError as error:
+        readcache.answered(error)
         return error.status, {"errors": [problem(error)]}
     try:
         result = schema.execute_sync(

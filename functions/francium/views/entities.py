@@ -9,6 +9,7 @@ from francium.cache import CacheItem
 from francium.projector import projection
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.oxygen import EntityState, entity_aggregate
+from shared.readcache import decode
 
 
 @projection("entity")
@@ -27,7 +28,7 @@ def project_entity(record: ChangeRecord) -> list[CacheItem]:
 
 def entity(entity_id: UUID) -> EntityState | None:
     data = cache.get(entity_aggregate(entity_id))
-    return EntityState.model_validate(data) if data else None
+    return decode(EntityState, data) if data else None
 
 
 def active_entity(entity_id: UUID) -> EntityState | None:
@@ -37,6 +38,6 @@ def active_entity(entity_id: UUID) -> EntityState | None:
 
 def entity_by_handle(handle: str) -> EntityState | None:
     for data in cache.query_index("gsi1", f"handle#{handle}", limit=1):
-        found = EntityState.model_validate(data)
+        found = decode(EntityState, data)
         return found if found.status == "active" else None
     return None

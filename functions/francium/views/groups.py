@@ -19,6 +19,7 @@ from francium.projector import projection
 from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.errors import NotFound
+from shared.readcache import decode
 
 PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
@@ -55,20 +56,20 @@ def project_member(record: ChangeRecord) -> list[CacheItem]:
 
 def group(group_id: UUID) -> GroupState | None:
     data = cache.get(group_aggregate(group_id))
-    return GroupState.model_validate(data) if data else None
+    return decode(GroupState, data) if data else None
 
 
 def groups(group_ids: list[UUID]) -> dict[UUID, GroupState]:
     """The live groups among ``group_ids`` (deleted ones are left out), in one batch read."""
     found = cache.batch_get([(group_aggregate(g), cache.STATE) for g in group_ids])
-    states = (GroupState.model_validate(data) for data in found.values())
+    states = (decode(GroupState, data) for data in found.values())
     return {state.id: state for state in states}
 
 
 def membership(group_id: UUID, entity_id: UUID) -> MemberState | None:
     """The entity's current membership of the group, if any."""
     data = cache.get(member_aggregate(group_id, entity_id))
-    state = MemberState.model_validate(data) if data else None
+    state = decode(MemberState, data) if data else None
     return state if state and state.current else None
 
 
@@ -83,12 +84,12 @@ def visible_group(group_id: UUID, entity_id: UUID) -> tuple[GroupState, MemberSt
 
 def members_page(group_id: UUID, limit: int, cursor: str | None) -> tuple[list[MemberState], str | None]:
     items, after = cache.query_page(f"members#{group_id}", index="gsi1", limit=limit, cursor=cursor, newest_first=False)
-    return [MemberState.model_validate(i) for i in items], after
+    return [decode(MemberState, i) for i in items], after
 
 
 def public_groups_page(limit: int, cursor: str | None) -> tuple[list[GroupState], str | None]:
     items, after = cache.query_page(PUBLIC_GROUPS, index="gsi1", limit=limit, cursor=cursor, newest_first=False)
-    return [GroupState.model_validate(i) for i in items], after
+    return [decode(GroupState, i) for i in items], after
 
 
 def my_groups_page(
@@ -105,7 +106,7 @@ def my_groups_page(
             newest_first=False,
             sk_prefix=CURRENT,
         )
-        members = [MemberState.model_validate(i) for i in items]
+        members = [decode(MemberState, i) for i in items]
         live = groups([m.group_id for m in members])
         out += [(live[m.group_id], m) for m in members if m.group_id in live]
         if cursor is None or len(out) >= limit:
@@ -118,7 +119,7 @@ def memberships(entity_id: UUID) -> list[MemberState]:
     cursor = None
     while True:
         items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=100, cursor=cursor)
-        found += [MemberState.model_validate(i) for i in items]
+        found += [decode(MemberState, i) for i in items]
         if cursor is None:
             live = groups([m.group_id for m in found])
             return [m for m in found if m.group_id in live]

@@ -27,6 +27,7 @@ from francium.views.groups import timekey
 from shared.contracts.carbon import MemberState, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.rhenium import MessageState, ReadState, message_aggregate, read_aggregate
+from shared.readcache import decode
 
 PLATFORM = "pbox"
 LOWEST, HIGHEST = "0", "~"  # below and above every time key
@@ -82,7 +83,7 @@ def newest(source: Source, before: str | None, count: int) -> list[tuple[str, Me
     if low > high:
         return []
     items = cache.query_range(source.partition, index="gsi1", low=low, high=high, limit=count + 1)
-    keyed = [(sort_key(s), s) for s in (MessageState.model_validate(i) for i in items)]
+    keyed = [(sort_key(s), s) for s in (decode(MessageState, i) for i in items)]
     return [(k, s) for k, s in keyed if before is None or k < before][:count]
 
 
@@ -95,7 +96,7 @@ def merged(all_sources: list[Source], before: str | None, count: int) -> list[tu
 
 def read_ids(message_ids: list[UUID], entity_id: UUID) -> set[UUID]:
     found = cache.batch_get([(read_aggregate(m, entity_id), cache.STATE) for m in message_ids])
-    return {ReadState.model_validate(d).message_id for d in found.values()}
+    return {decode(ReadState, d).message_id for d in found.values()}
 
 
 def inbox_page(
@@ -122,7 +123,7 @@ def inbox_page(
 
 def message(message_id: UUID) -> MessageState | None:
     data = cache.get(message_aggregate(message_id))
-    return MessageState.model_validate(data) if data else None
+    return decode(MessageState, data) if data else None
 
 
 def visible(state: MessageState, entity_id: UUID) -> bool:
@@ -131,7 +132,7 @@ def visible(state: MessageState, entity_id: UUID) -> bool:
         return True
     if state.to_group is not None:
         data = cache.get(member_aggregate(state.to_group, entity_id))
-        window = MemberState.model_validate(data) if data else None
+        window = decode(MemberState, data) if data else None
         return (
             window is not None
             and window.joined_at <= state.sent_at

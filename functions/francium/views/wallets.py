@@ -19,6 +19,7 @@ from francium.views.groups import timekey
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel import AssetState, BalanceState, TransferState, asset_aggregate
 from shared.pagination import MAX_LIMIT
+from shared.readcache import decode
 
 ASSETS = "assets"
 
@@ -64,12 +65,12 @@ def project_transfer(record: ChangeRecord) -> list[CacheItem]:
 
 def asset(code: str) -> AssetState | None:
     data = cache.get(asset_aggregate(code))
-    return AssetState.model_validate(data) if data else None
+    return decode(AssetState, data) if data else None
 
 
 def assets_page(limit: int, cursor: str | None) -> tuple[list[AssetState], str | None]:
     items, after = cache.query_page(ASSETS, index="gsi1", limit=limit, cursor=cursor, newest_first=False)
-    return [AssetState.model_validate(i) for i in items], after
+    return [decode(AssetState, i) for i in items], after
 
 
 def balances(entity_id: UUID) -> list[BalanceState]:
@@ -80,7 +81,7 @@ def balances(entity_id: UUID) -> list[BalanceState]:
         items, cursor = cache.query_page(
             wallet_partition(entity_id), index="gsi1", limit=MAX_LIMIT, cursor=cursor, newest_first=False
         )
-        found += [BalanceState.model_validate(i) for i in items]
+        found += [decode(BalanceState, i) for i in items]
         if cursor is None:
             return found
 
@@ -92,4 +93,4 @@ def history_page(
     index = "gsi2" if asset_code else "gsi1"
     partition = history_partition(entity_id, asset_code)
     items, after = cache.query_page(partition, index=index, limit=limit, cursor=cursor, newest_first=True)
-    return [TransferState.model_validate(i) for i in items], after
+    return [decode(TransferState, i) for i in items], after

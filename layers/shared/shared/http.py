@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from pydantic import BaseModel
 
+from shared import readcache
 from shared.context import caller_of, request_id_of
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -47,6 +48,7 @@ def create_app() -> APIGatewayRestResolver:
     def _app_error(error: AppError) -> Response[Any]:
         if isinstance(error, NotReady):  # an expected answer: the client retries; no traceback
             logger.info("read side not ready", extra={"code": error.code, "detail": error.detail})
+            readcache.answered(error)  # an unreadable item: repaired by the time the client retries
         elif error.status >= 500:
             logger.exception("request failed", extra={"code": error.code})
         return problem_response(app, error)

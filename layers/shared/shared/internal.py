@@ -9,6 +9,7 @@ same way.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
@@ -111,6 +112,30 @@ def call(
             failure.detail, errors=failure.errors, headers=failure.headers
         )
     return CallResult[result_type](result=answer.result, write_version=answer.write_version)  # type: ignore[valid-type]
+
+
+def cast(target: str, command: BaseModel, context: CallContext | None = None) -> None:
+    """Send ``command`` to ``target`` without waiting for its answer: Lambda's asynchronous invoke
+    (retried by Lambda), locally a thread. For work the caller must not wait for and whose failure
+    it could only log."""
+    request = InternalRequest(command=command.model_dump(mode="json"), context=context or CallContext())
+    settings = get_settings()
+    function = getattr(settings, f"{target}_function")
+    if settings.internal_transport == "local":
+        invoke = _LOCAL.get("invoke")
+        if invoke is None:
+            raise RuntimeError("INTERNAL_TRANSPORT=local, but nothing serves local calls (use_local_transport)")
+        event = request.model_dump(mode="json")
+        threading.Thread(target=_answer_ignored, args=(invoke, function, event), daemon=True).start()
+        return
+    _lambda_client().invoke(FunctionName=function, InvocationType="Event", Payload=request.model_dump_json())
+
+
+def _answer_ignored(invoke: LocalInvoke, function: str, event: dict[str, Any]) -> None:
+    try:
+        invoke(function, event)
+    except Exception:  # as with Lambda's asynchronous invoke, the caller is long gone: log it
+        logger.exception("asynchronous internal call failed", extra={"function": function})
 
 
 def failure_response(error: AppError) -> dict[str, Any]:

@@ -4,6 +4,11 @@ Francium's projector is the only writer. The authorizer reads the token holder's
 session here, and read-your-writes waits here for aggregates to reach a version; Francium's views
 build on the same primitives (``francium.cache``). Everything read here is a hint, never proof:
 writes are authorized by Fluorine on PostgreSQL (see docs/architecture.md, "Trust boundaries").
+
+An item that cannot be read (its data not a JSON object, its version not a number: a corrupted
+table) is ``CorruptItem``, a ``not_ready`` answer: the request is answered 503 with
+``Retry-After``, its aggregate is re-projected from the truth (``shared.repair``), and the retry
+reads it repaired. It is never a 500, and never read as if it were absent.
 """
 
 from __future__ import annotations
@@ -11,17 +16,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
 
 from shared import write_versions
 from shared.aws import dynamodb
 from shared.contracts.changes import AggregateVersion
 from shared.contracts.oxygen import EntityState, entity_aggregate
 from shared.contracts.oxygen_auth import SessionState, session_aggregate
-from shared.errors import NotReady
+from shared.errors import AppError, NotReady
+from shared.observability import logger
+from shared.repair import request_repair
 from shared.settings import get_settings
 
+M = TypeVar("M", bound=BaseModel)
 STATE = "state"
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 FIRST_PAUSE = 0.01
@@ -32,11 +42,61 @@ def table() -> str:
     return get_settings().read_cache_table
 
 
+class CorruptItem(NotReady):
+    """A read-cache item that cannot be read; its aggregate (``pk``) is to be re-projected."""
+
+    def __init__(self, pk: str, sk: str) -> None:
+        super().__init__("Part of the read side is being repaired; retry shortly.", headers={"Retry-After": "1"})
+        self.pk, self.sk = pk, sk
+
+
+def unreadable(pk: str, sk: str, why: str) -> CorruptItem:
+    logger.error("unreadable read-cache item", extra={"pk": pk, "sk": sk, "why": why})
+    return CorruptItem(pk, sk)
+
+
+class CachedData(dict[str, Any]):
+    """An item's data, remembering where it was read (so a reader that cannot use it can say which)."""
+
+    pk: str
+    sk: str
+
+
 def item_data(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The live data of a raw item, or None if absent or a tombstone."""
+    """The live data of a raw item, or None if absent or a tombstone; ``CorruptItem`` if unreadable."""
     if not item or "deleted" in item or "data" not in item:
         return None
-    return json.loads(item["data"]["S"])  # type: ignore[no-any-return]
+    try:
+        data = json.loads(item["data"]["S"])
+        int(item["ver"]["N"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise unreadable(_key_of(item, "pk"), _key_of(item, "sk"), type(exc).__name__) from None
+    if not isinstance(data, dict):
+        raise unreadable(_key_of(item, "pk"), _key_of(item, "sk"), "not an object")
+    cached = CachedData(data)
+    cached.pk, cached.sk = _key_of(item, "pk"), _key_of(item, "sk")
+    return cached
+
+
+def decode(model: type[M], data: dict[str, Any]) -> M:
+    """Read cache data as ``model``; ``CorruptItem`` (naming the item, if known) if it is not one."""
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise unreadable(getattr(data, "pk", ""), getattr(data, "sk", ""), f"not a {model.__name__}") from None
+
+
+def _key_of(item: dict[str, Any], name: str) -> str:
+    value = item.get(name)
+    return str(value.get("S", "")) if isinstance(value, dict) else ""
+
+
+def answered(error: AppError) -> None:
+    """An error is being answered to a client: if it is an unreadable item, have it repaired."""
+    if isinstance(error, CorruptItem) and error.pk:
+        request_repair([error.pk])
+
+
 
 
 def get(pk: str, sk: str = STATE, *, consistent: bool = False) -> dict[str, Any] | None:
@@ -78,20 +138,35 @@ def batch_get(keys: list[tuple[str, str]], *, consistent: bool = False) -> dict[
 
 def versions(pks: list[str]) -> dict[str, int]:
     """The projected version of each aggregate (its state item's ``ver``), strongly consistent."""
-    keys = [(pk, STATE) for pk in pks]
-    return {i["pk"]["S"]: int(i["ver"]["N"]) for i in batch_items(keys, consistent=True, projection="pk, ver")}
+    found: dict[str, int] = {}
+    for item in batch_items([(pk, STATE) for pk in pks], consistent=True, projection="pk, ver"):
+        pk = _key_of(item, "pk")
+        try:
+            found[pk] = int(item["ver"]["N"])
+        except (KeyError, TypeError, ValueError):
+            raise unreadable(pk, STATE, "version") from None
+    return found
 
 
 def token_holder(entity_id: UUID, session_id: UUID) -> tuple[EntityState | None, SessionState | None]:
     """The entity and the login session of an access token, in one strongly consistent round trip
-    (a logout or a deactivation that answered must be seen by the very next request)."""
+    (a logout or a deactivation that answered must be seen by the very next request). An unreadable
+    item reads as unknown: the authorizer then has it repaired and decides on what the truth says."""
     keys = [(entity_aggregate(entity_id), STATE), (session_aggregate(session_id), STATE)]
-    found = batch_get(keys, consistent=True)
-    entity, session = found.get(keys[0]), found.get(keys[1])
-    return (
-        EntityState.model_validate(entity) if entity else None,
-        SessionState.model_validate(session) if session else None,
-    )
+    found: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for item in batch_items(keys, consistent=True):
+        try:
+            found[(_key_of(item, "pk"), _key_of(item, "sk"))] = item_data(item)
+        except CorruptItem:
+            continue
+    return _readable(EntityState, found.get(keys[0])), _readable(SessionState, found.get(keys[1]))
+
+
+def _readable(model: type[M], data: dict[str, Any] | None) -> M | None:
+    try:
+        return None if data is None else decode(model, data)
+    except CorruptItem:
+        return None
 
 
 def wait_for_token(token: str | None, *, timeout: float | None = None) -> None:

@@ -51,6 +51,9 @@ class Settings(BaseModel):
     write_version_key_file: str | None = None
     internal_transport: Literal["lambda", "local"] = "lambda"
     fluorine_function: str = "fluorine"
+    # Who repairs read-cache items a reader finds lost or unreadable (Francium's maintenance
+    # function); None: the reader only reports them (shared/repair.py).
+    maintenance_function: str | None = None
     min_version_wait_seconds: float = Field(default=5.0, ge=0, le=25)
 
     @property

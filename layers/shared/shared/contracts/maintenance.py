@@ -4,17 +4,22 @@ The read side never reads Fluorine's store; it asks Fluorine for the truth throu
 the latest committed event of every aggregate (each carries the aggregate's full state), page by
 page in aggregate-key order; and the committed events whose derived write (what an event consumer
 writes back through Fluorine for them, such as a transfer's system message) is not there.
+
+A reader that finds read-cache items lost or unreadable asks the maintenance function (which may
+write the cache) to re-project their aggregates: ``RepairAggregates`` (``shared.repair``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.contracts.changes import AGGREGATE_PATTERN, ChangeRecord
 
 MAX_PAGE = 500
+MAX_REPAIR = 25  # aggregates one repair may name: a request's worth, never a rebuild
+AggregateKey = Annotated[str, Field(pattern=AGGREGATE_PATTERN.pattern)]
 
 
 class LatestEvents(BaseModel):
@@ -50,3 +55,16 @@ class MissingDerivedWritesPage(BaseModel):
     checked: int  # deriving events examined in this page
     missing: list[MissingDerivedWrite]
     next_after: int | None = None  # None: this was the last page
+
+
+class RepairAggregates(BaseModel):
+    """Re-project these aggregates from their latest committed events (version-conditional, so a
+    live projector racing it never regresses); their unreadable items are replaced."""
+
+    command: Literal["repair_aggregates"] = "repair_aggregates"
+    aggregates: list[AggregateKey] = Field(min_length=1, max_length=MAX_REPAIR)
+
+
+class Repaired(BaseModel):
+    rewritten: int  # cache items written
+    unknown: list[str] = Field(default_factory=list)  # aggregates the truth has no event of
