@@ -3,6 +3,11 @@
 Like Lambda's mapping it honours ``ReportBatchItemFailures`` (retries from the first failed
 record), ``MaximumRetryAttempts``, ``BisectBatchOnFunctionError`` and the on-failure
 destination (locally: a JSON-lines file and the log).
+
+It outlives trouble with the stream the way Lambda's poller does: after an error (an expired or
+invalid shard iterator, a DynamoDB endpoint briefly away) it resumes each shard after the last
+record it delivered; if the table was recreated (a new stream), it starts on the new stream from
+its beginning.
 """
 
 from __future__ import annotations
@@ -62,32 +67,50 @@ class StreamMapping:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def _iterator(self, arn: str, shard_id: str, after: str | None) -> str:
+        """Where to read a shard: after the last record delivered from it, else its beginning."""
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        return str(self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)["ShardIterator"])
+
     def _run(self) -> None:
-        arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
-        iterators: dict[str, str | None] = {}
+        arn: str | None = None
+        iterators: dict[str, str | None] = {}  # shard -> where to read next (None: to be made)
+        delivered_up_to: dict[str, str] = {}  # shard -> sequence number of the last record delivered
+        closed: set[str] = set()  # shards read to their end
         while not self._stop.is_set():
             try:
-                shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-                for shard in shards:
-                    if shard["ShardId"] not in iterators:
-                        iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                        )["ShardIterator"]
+                latest: str = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+                if latest != arn:  # the first poll, or the table was recreated: a new stream
+                    arn, iterators, delivered_up_to, closed = latest, {}, {}, set()
+                for shard in self.streams.describe_stream(StreamArn=latest)["StreamDescription"]["Shards"]:
+                    shard_id = shard["ShardId"]
+                    if iterators.get(shard_id) is None and shard_id not in closed:
+                        iterators[shard_id] = self._iterator(latest, shard_id, delivered_up_to.get(shard_id))
                 busy = False
                 for shard_id, iterator in list(iterators.items()):
-                    if iterator is None:
+                    if iterator is None or shard_id in closed:
                         continue
                     answer = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
                     records = answer.get("Records", [])
                     if records:
                         busy = True
-                        self.deliver([lambda_shaped(r, arn) for r in records])
+                        self.deliver([lambda_shaped(r, latest) for r in records])
+                        delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
                     iterators[shard_id] = answer.get("NextShardIterator")
+                    if iterators[shard_id] is None:
+                        closed.add(shard_id)
                 if not busy:
                     self._stop.wait(POLL_IDLE_SECONDS)
             except Exception as exc:
                 self.log(f"stream poller error: {exc!r}")
                 self._stop.wait(1.0)
+                # An iterator may have expired or the endpoint been away: every shard resumes after
+                # the last record it delivered (or from its beginning), on the next poll
+                iterators = dict.fromkeys(iterators)
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
         """Deliver one batch to completion: retries, bisection and the on-failure destination."""
