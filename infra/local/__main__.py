@@ -31,6 +31,7 @@ from infra.local.gateway import Gateway, ProblemH11Protocol, create_gateway_app 
 from infra.local.runtime import Runtime, apply_environment, local_environment  # noqa: E402
 from infra.local.scheduler import Scheduler  # noqa: E402
 from infra.local.streams import StreamMapping  # noqa: E402
+from infra.local.tablewatch import TableWatch, maintenance_function  # noqa: E402
 from infra.local.template import Template, load  # noqa: E402
 from shared import internal  # noqa: E402
 
@@ -76,7 +77,7 @@ def catch_up(runtime: Runtime) -> None:
     """Bring the read cache and the derived writes level with PostgreSQL before serving: the
     maintenance function's ``rebuild`` (a persistent DATABASE_URL meets an empty or stale cache
     after every restart; the change feed a killed stack had not delivered is gone with it)."""
-    name = next(n for n, f in runtime.template.functions.items() if f.handler == "francium.maintenance.handler")
+    name = maintenance_function(runtime)
     started = time.monotonic()
     try:
         # exclusive: nothing else writes the read cache before the stream mappings start
@@ -105,6 +106,7 @@ def stack(template: Template, state_dir: Path, url: str = "http://127.0.0.1:3000
     svc = services.start(template)
     mappings: list[StreamMapping] = []
     scheduler: Scheduler | None = None
+    watch: TableWatch | None = None
     try:
         own = {"dynamodb": svc.dynamodb_endpoint, "postgres": svc.database_url}
         stores.record(state_dir, *(own[kind] if kind in svc.started else None for kind in ("dynamodb", "postgres")))
@@ -123,9 +125,13 @@ def stack(template: Template, state_dir: Path, url: str = "http://127.0.0.1:3000
                 mappings.append(mapping)
         scheduler = Scheduler(runtime, log)
         scheduler.start()
+        watch = TableWatch(runtime, svc.dynamodb_endpoint, log)
+        watch.start()
         ensure_admin()
         yield runtime
     finally:
+        if watch:
+            watch.stop()
         if scheduler:
             scheduler.stop()
         for mapping in mappings:

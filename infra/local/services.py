@@ -84,7 +84,8 @@ def create_tables(endpoint: str, template: Template) -> None:
     existing = set(client.list_tables()["TableNames"])
     for name, props in template.tables.items():
         if name not in existing:
-            client.create_table(**table_spec(name, props))
+            with contextlib.suppress(client.exceptions.ResourceInUseException):  # created meanwhile (the table watch)
+                client.create_table(**table_spec(name, props))
 
 
 def ensure_dev_keys(directory: Path) -> Path:

@@ -67,3 +67,25 @@ def test_garbled_and_lost_items_are_answered_in_the_contract_and_repaired_while_
     repaired = wait_until(inbox, lambda a: a.status_code == 200, "the inbox repaired")
     assert [m["body"] for m in repaired.json()["items"]] == ["before the damage"]
     assert client.get(f"/v1/entities/{bob.id}", headers=alice.headers).status_code == 200
+
+
+def test_a_read_cache_table_deleted_under_the_running_stack_is_recreated_and_refilled(
+    client: httpx.Client, stack_stores: dict[str, str]
+) -> None:
+    # Given a message in Bob's inbox
+    alice, bob = register(client), register(client)
+    sent = client.post("/v1/messages", json={"to_entity": bob.id, "body": "kept in PostgreSQL"}, headers=alice.headers)
+    assert_written(sent, 201)
+    settled(client, alice.headers, sent)
+    # When the read cache's table is deleted from the DynamoDB endpoint the stack uses
+    read_cache(stack_stores).delete_table(TableName=TABLE)
+    # Then reads meanwhile are answers of the contract (503 not_ready, or already the data), never a 500
+    during = client.get("/v1/messages/inbox", headers=bob.headers)
+    assert during.status_code in (200, 503), during.text
+
+    # And the stack creates the table again and refills it from PostgreSQL, without a restart
+    def inbox() -> httpx.Response:
+        return client.get("/v1/messages/inbox", headers=bob.headers)
+
+    back = wait_until(inbox, lambda a: a.status_code == 200 and a.json()["items"] != [], "the refilled inbox", 90)
+    assert [m["body"] for m in back.json()["items"]] == ["kept in PostgreSQL"]

@@ -207,7 +207,8 @@ def test_after_a_total_loss_of_the_dynamodb_side_make_rebuild_restores_every_vie
 
             # Then every view is back: the payee's inbox, the payer's wallet, and verify finds no drift
             assert rebuilt[0] == 0, rebuilt
-            assert rebuilt[1]["by_kind"]["missing"] == rebuilt[1]["rewritten"]
+            # (the stack's own table watch may have got there first: then nothing was missing any more)
+            assert rebuilt[1]["by_kind"].get("missing", 0) == rebuilt[1]["rewritten"]
             assert maintenance("verify", env)[0] == 0
             assert http.get("/v1/messages/inbox", headers=payee_auth).json() == inbox_before
             wallet = http.get("/v1/wallets/me", headers=payer_auth).json()

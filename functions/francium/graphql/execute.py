@@ -21,7 +21,7 @@ from francium.graphql.context import RequestContext
 from francium.graphql.schema import schema
 from shared import readcache
 from shared.context import Caller
-from shared.errors import AppError, InternalError, InvalidRequest
+from shared.errors import AppError, InternalError, InvalidRequest, being_restored
 from shared.observability import logger
 
 MAX_BODY = 16_384
@@ -49,6 +49,8 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
         body = problem(original)
     elif isinstance(original, GraphQLError):  # graphql-core's input coercion: the client's value
         body = problem(InvalidRequest(error.message))
+    elif original is not None and (restoring := being_restored(original)) is not None:
+        body = problem(restoring)
     elif original is not None:
         logger.error("graphql resolver failed", exc_info=original)
         body = problem(InternalError())

@@ -130,3 +130,15 @@ def field_errors(pydantic_errors: Sequence[Any]) -> list[dict[str, Any]]:
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         for e in pydantic_errors
     ]
+
+
+def being_restored(error: Exception) -> NotReady | None:
+    """A DynamoDB table missing (botocore's ``ResourceNotFoundException``, recognised without
+    importing botocore): a store being restored, so ``not_ready`` for the client to retry; else None."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict) or response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        return None
+    from shared.observability import logger
+
+    logger.error("a DynamoDB table is missing", extra={"error": str(error)})
+    return NotReady("The read side is being restored; retry shortly.", headers={"Retry-After": "5"})

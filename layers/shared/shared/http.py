@@ -25,6 +25,7 @@ from shared.errors import (
     InvalidRequest,
     NotReady,
     PayloadTooLarge,
+    being_restored,
     field_errors,
     problem,
 )
@@ -68,7 +69,10 @@ def create_app() -> APIGatewayRestResolver:
         return problem_response(app, EndpointNotFound(f"No route for {event.http_method} {event.path}."))
 
     @app.exception_handler(Exception)
-    def _unexpected(_: Exception) -> Response[Any]:
+    def _unexpected(error: Exception) -> Response[Any]:
+        restoring = being_restored(error)  # a table recreated and refilled: a retry will do
+        if restoring is not None:
+            return problem_response(app, restoring)
         logger.exception("unexpected error")
         return problem_response(app, InternalError())
 

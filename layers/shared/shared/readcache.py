@@ -97,8 +97,6 @@ def answered(error: AppError) -> None:
         request_repair([error.pk])
 
 
-
-
 def get(pk: str, sk: str = STATE, *, consistent: bool = False) -> dict[str, Any] | None:
     """The live data at (pk, sk), or None if absent or deleted."""
     answer = dynamodb().get_item(TableName=table(), Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=consistent)
