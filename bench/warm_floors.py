@@ -106,7 +106,7 @@ def login(conn: psycopg.Connection, handle: str, password: str) -> None:
         TableName="ReadCacheTable",
         Item={**item, "data": {"S": json.dumps(payload)}},
         ConditionExpression="attribute_not_exists(ver) OR NOT attribute_type(ver, :n) OR ver < :ver",
-        ExpressionAttributeValues={":ver": {"N": "1"}},
+        ExpressionAttributeValues={":ver": {"N": "1"}, ":n": {"S": "N"}},
     )
     keys = [{"pk": {"S": f"entity#{entity}"}, "sk": {"S": "state"}}, {"pk": item["pk"], "sk": item["sk"]}]
     dynamodb().batch_get_item(
