@@ -56,6 +56,9 @@ CREATE TRIGGER holds_place AFTER INSERT ON holds FOR EACH ROW EXECUTE FUNCTION n
 
 -- Resolving: once, from pending, nothing but the outcome changes; no capture or void from
 -- ``expires_at`` on, no expiry before it. The version and the time of resolution are set here.
+-- The moment is the resolving statement's start (statement_timestamp(), one value for the whole
+-- statement), so a resolving UPDATE can filter on it (``expires_at > statement_timestamp()``) and
+-- never be refused here for the microseconds between its WHERE and this trigger.
 CREATE FUNCTION nickel_hold_resolving() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status <> 'pending' THEN
@@ -68,14 +71,14 @@ BEGIN
            OLD.memo, OLD.expires_at, OLD.created_at) THEN
         RAISE EXCEPTION 'a hold changes only by resolving it' USING ERRCODE = 'restrict_violation';
     END IF;
-    IF NEW.status IN ('captured', 'voided') AND clock_timestamp() >= OLD.expires_at THEN
+    IF NEW.status IN ('captured', 'voided') AND statement_timestamp() >= OLD.expires_at THEN
         RAISE EXCEPTION 'hold % expired at %', OLD.id, OLD.expires_at USING ERRCODE = 'restrict_violation';
     END IF;
-    IF NEW.status = 'expired' AND clock_timestamp() < OLD.expires_at THEN
+    IF NEW.status = 'expired' AND statement_timestamp() < OLD.expires_at THEN
         RAISE EXCEPTION 'hold % is not due before %', OLD.id, OLD.expires_at USING ERRCODE = 'restrict_violation';
     END IF;
     NEW.version := OLD.version + 1;
-    NEW.resolved_at := clock_timestamp();
+    NEW.resolved_at := statement_timestamp();
     RETURN NEW;
 END $$;
 CREATE TRIGGER holds_resolve BEFORE UPDATE ON holds FOR EACH ROW EXECUTE FUNCTION nickel_hold_resolving();

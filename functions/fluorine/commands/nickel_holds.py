@@ -40,7 +40,8 @@ COLUMNS = (
 
 
 class LockedHold(HoldState):
-    """A hold read under its row lock, and whether ``expires_at`` has passed by the database's clock."""
+    """A hold read under its row lock, and whether ``expires_at`` had passed when it was read (by the
+    database's clock: one clock for every Fluorine instance and the sweeper)."""
 
     debit_account: int
     due: bool
@@ -70,12 +71,18 @@ def require_pending(hold: LockedHold) -> None:
 
 
 def resolve(uow: UnitOfWork, hold_id: UUID, status: HoldStatus, captured: int = 0) -> HoldState:
-    """Mark a locked pending hold resolved; its trigger releases the held amount."""
-    return uow.found(
+    """Capture or void a locked pending hold, if it is still before its ``expires_at`` at this very
+    statement (the time may have passed while the accounts' locks were awaited); its trigger
+    releases the held amount."""
+    resolved = uow.one(
         HoldState,
-        f"UPDATE holds SET status = %s, captured = %s WHERE id = %s RETURNING {COLUMNS}",
+        f"UPDATE holds SET status = %s, captured = %s WHERE id = %s AND expires_at > statement_timestamp()"
+        f" RETURNING {COLUMNS}",
         (status, captured, hold_id),
     )
+    if resolved is None:
+        raise OperationFailed("The hold has expired.")
+    return resolved
 
 
 @command_handler(PlaceHold, acts_as="from_entity")
@@ -138,7 +145,7 @@ def expire_holds(cmd: ExpireHolds, uow: UnitOfWork) -> HoldsExpired:
     """Expire pending holds past ``expires_at``, oldest first; a hold locked by a capture or a void
     racing this is skipped (that command decides it; if it is refused, the next sweep expires it)."""
     due = uow.execute(
-        "SELECT id, debit_account FROM holds WHERE status = 'pending' AND expires_at <= clock_timestamp()"
+        "SELECT id, debit_account FROM holds WHERE status = 'pending' AND expires_at <= statement_timestamp()"
         " ORDER BY expires_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
         (cmd.limit,),
     ).fetchall()
@@ -149,7 +156,8 @@ def expire_holds(cmd: ExpireHolds, uow: UnitOfWork) -> HoldsExpired:
     expired = _rows(
         uow,
         HoldState,
-        f"UPDATE holds SET status = 'expired' WHERE id = ANY(%s) RETURNING {COLUMNS}",
+        f"UPDATE holds SET status = 'expired' WHERE id = ANY(%s) AND expires_at <= statement_timestamp()"
+        f" RETURNING {COLUMNS}",
         ([row[0] for row in due],),
     )
     for hold in sorted(expired, key=lambda h: (h.expires_at, h.id)):
