@@ -147,3 +147,16 @@ def assert_ledger_consistent(url: str) -> None:
             " - coalesce((SELECT sum(amount) FROM transfers WHERE debit_account = a.id), 0) FROM ledger_accounts a"
         ).fetchall()
         assert [(i, b) for i, b, _ in replay] == [(i, r) for i, _, r in replay]
+
+
+def expire_in(url: str, hold_id: Any, seconds: float) -> None:
+    """Move a pending hold's ``expires_at`` to ``seconds`` from now by the database's clock (0: now);
+    a test-only edit, as ``let_expire``."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET session_replication_role = replica")
+        moved = conn.execute(
+            "UPDATE holds SET expires_at = clock_timestamp() + make_interval(secs => %s)"
+            " WHERE id = %s AND status = 'pending'",
+            (seconds, hold_id),
+        )
+        assert moved.rowcount == 1, "no pending hold to move"
