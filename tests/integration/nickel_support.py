@@ -112,41 +112,44 @@ def ledger_balances(url: str, code: str = "USD") -> dict[Any, int]:
     return dict(rows)
 
 
-def assert_ledger_consistent(url: str) -> None:
+def assert_ledger_consistent(where: str | psycopg.Connection) -> None:
     """Conservation and non-negativity (of balances and of available value), the balances equal a
-    replay of the journal, and what is held equals the sum of the pending holds."""
-    with psycopg.connect(url) as conn:
-        negative = conn.execute(
-            "SELECT count(*) FROM ledger_accounts"
-            " WHERE owner_id IS NOT NULL AND (balance < 0 OR held < 0 OR held > balance)"
-        )
-        assert negative.fetchone() == (0,)
-        unbalanced = conn.execute(
-            "SELECT asset FROM ledger_accounts GROUP BY asset HAVING sum(balance) <> 0"
-        ).fetchall()
-        assert unbalanced == []
-        # Issued - redeemed = the holders' sum: what left the issuer side less what came back to it
-        # (issues and reversed redemptions, less redemptions and reversed issues).
-        supply = conn.execute(
-            "SELECT a.asset, sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL),"
-            " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
-            "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
-            " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
-            "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
-            " FROM ledger_accounts a GROUP BY a.asset"
-        ).fetchall()
-        for asset, owned, issued_less_redeemed in supply:
-            assert (owned or 0) == issued_less_redeemed, asset
-        held = conn.execute(
-            "SELECT a.id, a.held, coalesce((SELECT sum(amount) FROM holds h"
-            "   WHERE h.debit_account = a.id AND h.status = 'pending'), 0) FROM ledger_accounts a"
-        ).fetchall()
-        assert [(i, h) for i, h, _ in held] == [(i, p) for i, _, p in held]
-        replay = conn.execute(
-            "SELECT a.id, a.balance, coalesce((SELECT sum(amount) FROM transfers WHERE credit_account = a.id), 0)"
-            " - coalesce((SELECT sum(amount) FROM transfers WHERE debit_account = a.id), 0) FROM ledger_accounts a"
-        ).fetchall()
-        assert [(i, b) for i, b, _ in replay] == [(i, r) for i, _, r in replay]
+    replay of the journal, and what is held equals the sum of the pending holds (checked on a
+    database URL, or on an open connection)."""
+    if isinstance(where, str):
+        with psycopg.connect(where) as opened:
+            assert_ledger_consistent(opened)
+        return
+    conn = where
+    negative = conn.execute(
+        "SELECT count(*) FROM ledger_accounts"
+        " WHERE owner_id IS NOT NULL AND (balance < 0 OR held < 0 OR held > balance)"
+    )
+    assert negative.fetchone() == (0,)
+    unbalanced = conn.execute("SELECT asset FROM ledger_accounts GROUP BY asset HAVING sum(balance) <> 0").fetchall()
+    assert unbalanced == []
+    # Issued - redeemed = the holders' sum: what left the issuer side less what came back to it
+    # (issues and reversed redemptions, less redemptions and reversed issues).
+    supply = conn.execute(
+        "SELECT a.asset, sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL),"
+        " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
+        "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
+        " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
+        "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
+        " FROM ledger_accounts a GROUP BY a.asset"
+    ).fetchall()
+    for asset, owned, issued_less_redeemed in supply:
+        assert (owned or 0) == issued_less_redeemed, asset
+    held = conn.execute(
+        "SELECT a.id, a.held, coalesce((SELECT sum(amount) FROM holds h"
+        "   WHERE h.debit_account = a.id AND h.status = 'pending'), 0) FROM ledger_accounts a"
+    ).fetchall()
+    assert [(i, h) for i, h, _ in held] == [(i, p) for i, _, p in held]
+    replay = conn.execute(
+        "SELECT a.id, a.balance, coalesce((SELECT sum(amount) FROM transfers WHERE credit_account = a.id), 0)"
+        " - coalesce((SELECT sum(amount) FROM transfers WHERE debit_account = a.id), 0) FROM ledger_accounts a"
+    ).fetchall()
+    assert [(i, b) for i, b, _ in replay] == [(i, r) for i, _, r in replay]
 
 
 def expire_in(url: str, hold_id: Any, seconds: float) -> None:
