@@ -263,3 +263,40 @@ def test_the_payee_is_told_of_a_capture_by_a_system_message(stack: StreamDriver)
     inbox = read("/v1/messages/inbox", bob).body["items"]
     assert [(m["from"], "25 USD" in m["body"], "capture" in m["body"]) for m in inbox] == [(None, True, True)]
     assert all("capture" not in m["body"] for m in read("/v1/messages/inbox", alice).body["items"])
+
+
+def test_hold_projections_are_version_conditional_and_verify_covers_them(stack: StreamDriver) -> None:
+    from fluorine import db
+    from francium import cache, maintenance, projector
+    from shared.aws import dynamodb
+    from shared.contracts.changes import ChangeRecord
+
+    # Given a hold placed and captured, its events read back from the outbox
+    _, alice, bob = funded(stack)
+    hold_id = hold(stack, alice, bob, 30).body["id"]
+    assert capture(stack, bob, hold_id, 10).status == 201
+    assert maintenance.verify()["count"] == 0
+    rows = db.connection().execute(
+        "SELECT seq, aggregate, version, event_type, payload, occurred_at FROM outbox WHERE aggregate = %s"
+        " ORDER BY version",
+        (f"hold#{hold_id}",),
+    )
+    placed, captured = [
+        ChangeRecord(seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5])
+        for r in rows.fetchall()
+    ]
+    db.connection().rollback()
+    assert (placed.event_type, captured.event_type) == ("HoldPlaced", "HoldCaptured")
+    # When the placement is delivered again, late, after the capture
+    assert projector.apply(placed) == 0
+    # Then nothing regresses: the hold is captured and out of the pending lists
+    assert read(f"/v1/holds/{hold_id}", alice).body["status"] == "captured"
+    assert read("/v1/holds", bob, query={"status": "pending"}).body["items"] == []
+    # When the payee's list item is lost, verify reports it and rebuild puts it back
+    key = {"pk": {"S": f"hold#{hold_id}"}, "sk": {"S": f"payee#{bob.entity_id}"}}
+    dynamodb().delete_item(TableName=cache.table(), Key=key)
+    found = maintenance.verify()
+    assert (found["count"], found["drift"][0]["pk"], found["drift"][0]["kind"]) == (1, f"hold#{hold_id}", "missing")
+    maintenance.rebuild()
+    assert maintenance.verify()["count"] == 0
+    assert [h["id"] for h in read("/v1/holds", bob, query={"role": "payee"}).body["items"]] == [hold_id]
