@@ -39,12 +39,36 @@ COLUMNS = (
 )
 
 
-class LockedHold(HoldState):
+class HoldRow(HoldState):
+    """A hold's row: its state and the payer's account it is held on."""
+
+    debit_account: int
+
+    def state(self) -> HoldState:
+        return HoldState.model_validate(self.model_dump(include=set(HoldState.model_fields)))
+
+
+class LockedHold(HoldRow):
     """A hold read under its row lock, and whether ``expires_at`` had passed when it was read (by the
     database's clock: one clock for every Fluorine instance and the sweeper)."""
 
-    debit_account: int
     due: bool
+
+
+# Lock the payer's account if it has ``amount`` available, and hold it there, in one statement:
+# a row that passes the WHERE but is locked is re-checked on its newest version once the lock is
+# granted (READ COMMITTED's rule for FOR UPDATE), so nothing is ever held twice; no row, no hold.
+PLACE = f"""
+    WITH payer AS (
+        SELECT id FROM ledger_accounts
+        WHERE asset = %(asset)s AND owner_id = %(payer)s AND balance - held >= %(amount)s FOR UPDATE
+    ), now AS (SELECT clock_timestamp() AS t)
+    INSERT INTO holds (id, asset, debit_account, from_entity, to_entity, amount, memo, created_at, expires_at)
+    SELECT %(id)s, %(asset)s, payer.id, %(payer)s, %(payee)s, %(amount)s, %(memo)s, now.t,
+           now.t + make_interval(secs => %(ttl)s)
+    FROM payer, now
+    RETURNING {COLUMNS}, debit_account
+"""
 
 
 def emit_hold(uow: UnitOfWork, hold: HoldState) -> None:
@@ -89,21 +113,14 @@ def resolve(uow: UnitOfWork, hold_id: UUID, status: HoldStatus, captured: int = 
 def place_hold(cmd: PlaceHold, uow: UnitOfWork) -> HoldState:
     if cmd.to == cmd.from_entity:
         raise OperationFailed("A hold for oneself is not allowed.")
-    ledger.require_asset(uow, cmd.asset)
-    ledger.require_active(uow, cmd.to)
-    accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity])
-    payer = accounts.get(cmd.from_entity)
-    ledger.require_funds(payer, cmd.amount)
-    assert payer is not None
-    hold = uow.found(
-        HoldState,
-        "INSERT INTO holds (id, asset, debit_account, from_entity, to_entity, amount, memo, created_at, expires_at)"
-        " SELECT %s, %s, %s, %s, %s, %s, %s, now.t, now.t + make_interval(secs => %s)"
-        f" FROM (SELECT clock_timestamp() AS t) AS now RETURNING {COLUMNS}",
-        (cmd.id, cmd.asset, payer.id, cmd.from_entity, cmd.to, cmd.amount, cmd.memo, cmd.expires_in),
-    )
+    ledger.require_asset_and_recipient(uow, cmd.asset, cmd.to)
+    fields = {"id": cmd.id, "asset": cmd.asset, "payer": cmd.from_entity, "payee": cmd.to, "amount": cmd.amount}
+    placed = uow.one(HoldRow, PLACE, {**fields, "memo": cmd.memo, "ttl": cmd.expires_in})
+    if placed is None:
+        raise OperationFailed("The available balance is not enough for this amount.")
+    hold = placed.state()
     emit_hold(uow, hold)
-    ledger.emit_balances(uow, [payer])
+    ledger.emit_balances(uow, [placed.debit_account])
     return hold
 
 
