@@ -96,3 +96,22 @@ clean:
 
 bench: install  ## every benchmark; writes bench/results.json (see docs/benchmarks.md); BENCH_ARGS="--out DIR" writes elsewhere
 	$(PY) -m bench $(BENCH_ARGS)
+
+
+# Reliability: check and repair what the change feed derives, and a repeatable fault run.
+.PHONY: verify rebuild chaos
+
+# verify / rebuild: what the change feed derives (the read cache, a transfer's system message)
+# against PostgreSQL: run with the environment `make run` has (see infra/local/maintenance.py).
+# AGGREGATE=<type>#<id> limits either to one aggregate.
+verify: install  ## the running local stack's read cache and derived writes against PostgreSQL (exit 1 on drift)
+	$(PY) -m infra.local.maintenance verify $(if $(AGGREGATE),--aggregate '$(AGGREGATE)')
+
+rebuild: install  ## repair them: re-derive missing derived writes, replay what the read cache lacks
+	$(PY) -m infra.local.maintenance rebuild $(if $(AGGREGATE),--aggregate '$(AGGREGATE)')
+
+# chaos: SIGKILL the local stack at random points under a mixed load from several client processes,
+# retry what was not acknowledged, and check that nothing acknowledged or derived was lost
+# (docs/reliability.md). Local only, bounded, a few minutes. CHAOS_ARGS="--seed N --record docs/reliability.md".
+chaos: install  ## a repeatable fault run: kills, retries, then every acknowledged and derived write checked
+	$(PY) -m infra.chaos $(CHAOS_ARGS)

@@ -15,7 +15,7 @@ SECTIONS = [
     ("Oxygen: entities and auth", ("/v1/entities", "/v1/auth", "/.well-known")),
     ("Nickel: assets and wallets", ("/v1/assets", "/v1/wallets", "/v1/transfers", "/v1/holds")),
     ("Carbon: groups", ("/v1/groups", "/v1/entities/me/groups")),
-    ("Rhenium: messages", ("/v1/messages", "/v1/broadcasts")),
+    ("Rhenium: messages", ("/v1/messages", "/v1/broadcasts", "/v1/realtime")),
     ("Francium: GraphQL and self-description", ("/v1/graphql", "/v1/health", "/v1/openapi.json")),
 ]
 METHOD_ORDER = ["get", "post", "put", "patch", "delete"]
@@ -144,6 +144,24 @@ resolving fields (`operation_failed`).
 ```sh
 curl -s "$API/v1/graphql" -H "Authorization: Bearer $TOKEN" \\
   -d '{"query": "{ me { handle } wallet { balances { asset amount } } inbox(first: 5) { edges { node { body } } } }"}'
+```
+
+## Live delivery
+
+New messages are pushed over a WebSocket as they enter the caller's inbox (direct messages, group
+and platform broadcasts, system messages). Ask `POST /v1/realtime/tickets` for a single-use ticket
+(valid 60 s; the access token never goes in a URL), then connect to the answer's `url` with
+`?ticket=<ticket>`. An unknown, used or expired ticket, or one of an entity deactivated since, is
+refused at the handshake (401). The server sends JSON text frames
+`{"type": "message", "message": <the message as the inbox shows it>}`, at least once while you are
+connected (dedupe by `message.id`); anything missed while disconnected is in the inbox. Clients send
+nothing: a frame from the client closes the connection (policy violation). Deployed, `url` is the
+stack's WebSocket API (`wss://…`); locally `ws://127.0.0.1:<port>/v1/realtime`.
+
+```sh
+URL=$(curl -s -X POST "$API/v1/realtime/tickets" -H "Authorization: Bearer $TOKEN" \\
+  | python3 -c 'import json, sys; t = json.load(sys.stdin); print(t["url"] + "?ticket=" + t["ticket"])')
+python -m websockets "$URL"   # prints each message as it arrives
 ```
 
 ## Routes

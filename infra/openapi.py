@@ -62,7 +62,14 @@ ROUTE_ERRORS: dict[tuple[str, str], frozenset[str]] = {
     ("put", "/v1/entities/{entity_id}/roles"): frozenset({"403"}),
 }
 READ_ROUTE_ERRORS = frozenset({"503"})  # every GET honours X-Min-Version
-NOT_WRITES = frozenset({("post", "/v1/auth/token"), ("post", "/v1/auth/refresh"), ("post", "/v1/graphql")})
+NOT_WRITES = frozenset(
+    {
+        ("post", "/v1/auth/token"),
+        ("post", "/v1/auth/refresh"),
+        ("post", "/v1/graphql"),
+        ("post", "/v1/realtime/tickets"),
+    }
+)
 HEADERS: dict[str, Any] = {
     "X-Request-Id": {
         "description": "The request's id: a valid incoming X-Request-Id echoed, else a new one.",

@@ -30,6 +30,7 @@ os.environ.update(
         "JWT_AUDIENCE": "elements-api",
         "CHANGE_FEED_TABLE": "ChangeFeedTable",
         "READ_CACHE_TABLE": "ReadCacheTable",
+        "REALTIME_TABLE": "RealtimeTable",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         # Not us-east-1, the SDKs' and many examples' default: a region hard-coded anywhere fails a test.

@@ -7,7 +7,6 @@ only after its put succeeded; whatever is left unmarked the sweeper publishes la
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -15,7 +14,7 @@ import psycopg
 from botocore.exceptions import ClientError
 
 from shared.aws import dynamodb
-from shared.contracts.changes import ChangeRecord
+from shared.contracts.changes import ChangeRecord, feed_image
 from shared.observability import logger
 from shared.settings import get_settings
 
@@ -23,15 +22,7 @@ FEED_RETENTION_SECONDS = 30 * 24 * 3600
 
 
 def change_feed_item(record: ChangeRecord) -> dict[str, Any]:
-    return {
-        "aggregate": {"S": record.aggregate},
-        "version": {"N": str(record.version)},
-        "event_type": {"S": record.event_type},
-        "payload": {"S": json.dumps(record.payload, separators=(",", ":"))},
-        "seq": {"N": str(record.seq)},
-        "occurred_at": {"S": record.occurred_at.isoformat()},
-        "expires_at": {"N": str(int(time.time()) + FEED_RETENTION_SECONDS)},
-    }
+    return {**feed_image(record), "expires_at": {"N": str(int(time.time()) + FEED_RETENTION_SECONDS)}}
 
 
 def put_record(record: ChangeRecord) -> None:

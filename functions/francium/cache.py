@@ -8,6 +8,7 @@ a view. The aggregate's ``state`` item is also its version marker for ``X-Min-Ve
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "CacheItem",
     "batch_get",
     "get",
+    "put_absent",
     "put_if_newer",
     "query_index",
     "query_page",
@@ -41,26 +43,58 @@ class CacheItem:
     indexes: dict[str, str] = field(default_factory=dict)  # e.g. {"gsi1pk": ..., "gsi1sk": ...}
 
 
-def put_if_newer(item: CacheItem) -> bool:
-    """Write ``item`` unless the cache already holds that key at the same or a newer version."""
+def conditional_put(item: CacheItem) -> dict[str, Any]:
+    """The PutItem request that writes ``item`` only over an older version (or nothing)."""
     attrs: dict[str, Any] = {"pk": {"S": item.pk}, "sk": {"S": item.sk}, "ver": {"N": str(item.ver)}}
     if item.data is None:
         attrs["deleted"] = {"BOOL": True}
     else:
         attrs["data"] = {"S": json.dumps(item.data, separators=(",", ":"))}
         attrs.update({name: {"S": value} for name, value in item.indexes.items()})
+    return {
+        "TableName": table(),
+        "Item": attrs,
+        "ConditionExpression": "attribute_not_exists(ver) OR ver < :ver",
+        "ExpressionAttributeValues": {":ver": {"N": str(item.ver)}},
+    }
+
+
+def put_if_newer(item: CacheItem) -> bool:
+    """Write ``item`` unless the cache already holds that key at the same or a newer version."""
     try:
-        dynamodb().put_item(
-            TableName=table(),
-            Item=attrs,
-            ConditionExpression="attribute_not_exists(ver) OR ver < :ver",
-            ExpressionAttributeValues={":ver": {"N": str(item.ver)}},
-        )
+        dynamodb().put_item(**conditional_put(item))
         return True
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise
+
+
+BATCH_ITEMS = 25  # DynamoDB's limit of puts per BatchWriteItem
+
+
+def put_absent(items: list[CacheItem]) -> int:
+    """Write items whose keys hold nothing, 25 per request and without conditions (BatchWriteItem
+    takes none): only for a rebuild while no projector writes the cache (the local stack's
+    catch-up before its stream mappings start), when nothing can be newer. How many were written."""
+    latest: dict[tuple[str, str], CacheItem] = {}
+    for item in items:  # a batch may not name a key twice: the newest wins
+        if (item.pk, item.sk) not in latest or latest[(item.pk, item.sk)].ver < item.ver:
+            latest[(item.pk, item.sk)] = item
+    items = list(latest.values())
+    for start in range(0, len(items), BATCH_ITEMS):
+        request = {
+            table(): [{"PutRequest": {"Item": conditional_put(i)["Item"]}} for i in items[start : start + BATCH_ITEMS]]
+        }
+        for attempt in range(8):
+            unprocessed = dynamodb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not unprocessed:
+                break
+            request = unprocessed
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+        else:
+            raise RuntimeError("the read cache kept refusing a batch write")
+    return len(items)
 
 
 def query_index(index: str, key: str, *, limit: int = 20) -> list[dict[str, Any]]:

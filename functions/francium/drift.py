@@ -8,6 +8,8 @@ cache item at its key:
   committed (extra, newer than the truth); ``mismatch``: the same version but other data, a
   tombstone where there should be data (or the reverse), or other index keys.
 - ``orphan`` (full verification only): a cache item no aggregate's latest event accounts for.
+- ``derived_missing``: not the cache's drift but the truth's: a committed event whose derived
+  write (a transfer's system message) is not in PostgreSQL (``francium.derived``).
 
 On a live system an event committed during a run shows up as stale (or, rarely, newer): re-run.
 """
@@ -30,14 +32,15 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True)
 class Drift:
-    kind: str  # missing | stale | newer | mismatch | orphan
+    kind: str  # missing | stale | newer | mismatch | orphan | derived_missing
     pk: str
     sk: str
     expected_version: int | None
     cached_version: int | None
+    source: str | None = None  # derived_missing: the event's aggregate the derived write is missing for
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "source" or v is not None}
 
 
 def expected_items(record: ChangeRecord) -> list[CacheItem]:

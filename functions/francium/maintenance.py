@@ -1,10 +1,15 @@
-"""Verify and rebuild the read cache against the truth: ``python -m francium.maintenance verify|rebuild``.
+"""Verify and rebuild what the change feed derives against the truth: the read cache, and the
+derived writes of event consumers (``python -m francium.maintenance verify|rebuild``; locally
+``make verify`` / ``make rebuild``).
 
 The truth is the latest committed event of each aggregate, asked from Fluorine page by page
 (``LatestEvents``): Francium never reads Fluorine's store. ``verify`` reports drift as JSON with a
-count; ``rebuild`` repairs it: items newer than the truth, with other data, or accounted for by no
-aggregate are deleted (only if still at the version seen), then the latest events are re-applied
-through the projections (version-conditional, so a live projector racing it never regresses).
+count; ``rebuild`` repairs it. First the derived writes: the committed events whose consumer's write
+is missing (``MissingDerivedWrites``) are handed to that consumer again (``francium.derived``). Then
+the cache: items newer than the truth, with other data, or accounted for by no aggregate are
+deleted (only if still at the version seen), and the latest events are re-applied through the
+projections (version-conditional, so a live projector racing it never regresses), the derived
+writes just made included.
 
 Deployed, the same runs as FranciumMaintenanceFunction: ``{"action": "verify"|"rebuild", "aggregate"?}``.
 """
@@ -20,11 +25,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from francium import cache
+from francium import cache, derived
 from francium.drift import Drift, Key, cache_keys, drifts, expected_items
 from shared.aws import dynamodb
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.maintenance import LatestEvents, LatestEventsPage
+from shared.contracts.maintenance import LatestEvents, LatestEventsPage, MissingDerivedWrite
 from shared.errors import InvalidRequest
 from shared.internal import call
 from shared.observability import logger
@@ -62,17 +67,35 @@ def scan(aggregate: str | None) -> tuple[list[tuple[ChangeRecord | None, Drift]]
     return found, checked
 
 
-def report(found: list[tuple[ChangeRecord | None, Drift]], checked: int) -> dict[str, Any]:
+def scan_derived(aggregate: str | None) -> tuple[list[MissingDerivedWrite], int]:
+    """Every committed event whose derived write is missing, and how many deriving events were checked."""
+    found: list[MissingDerivedWrite] = []
+    checked = 0
+    for page in derived.missing(aggregate):
+        checked += page.checked
+        found += page.missing
+    return found, checked
+
+
+def derived_drift(found: list[MissingDerivedWrite]) -> list[tuple[ChangeRecord | None, Drift]]:
+    return [(None, Drift("derived_missing", m.derived, cache.STATE, None, None, m.event.aggregate)) for m in found]
+
+
+def report(
+    found: list[tuple[ChangeRecord | None, Drift]], checked: int, missing: list[MissingDerivedWrite], events: int
+) -> dict[str, Any]:
+    everything = [*derived_drift(missing), *found]
     return {
         "aggregates_checked": checked,
-        "count": len(found),
-        "by_kind": dict(Counter(d.kind for _, d in found)),
-        "drift": [d.as_dict() for _, d in found[:REPORTED]],
+        "derived_events_checked": events,
+        "count": len(everything),
+        "by_kind": dict(Counter(d.kind for _, d in everything)),
+        "drift": [d.as_dict() for _, d in everything[:REPORTED]],
     }
 
 
-def verify(aggregate: str | None = None) -> dict[str, Any]:
-    return report(*scan(aggregate))
+def verify(aggregate: str | None = None, context: Any = None) -> dict[str, Any]:
+    return report(*scan(aggregate), *scan_derived(aggregate))
 
 
 def delete_if_unchanged(drift: Drift) -> None:
@@ -88,28 +111,51 @@ def delete_if_unchanged(drift: Drift) -> None:
             raise
 
 
-def rebuild(aggregate: str | None = None) -> dict[str, Any]:
-    """Repair every drifted item; the drift found before, and how many items were rewritten."""
+def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool = False) -> dict[str, Any]:
+    """Re-derive the missing derived writes, then repair every drifted cache item; the drift found
+    before, how many derived writes were re-derived (and which events' consumer failed again), and
+    how many cache items were rewritten.
+
+    ``exclusive``: no projector writes the cache meanwhile (the local stack's catch-up, before its
+    stream mappings start), so missing items are written in batches, without conditions.
+    """
+    missing, events = scan_derived(aggregate)
+    failed = derived.redrive(missing, context)
     found, checked = scan(aggregate)
+    if aggregate is not None:  # the derived writes just made are other aggregates: bring them in too
+        for made in {m.derived for m in missing if m.event.aggregate not in failed}:
+            more, count = scan(made)
+            found, checked = found + more, checked + count
     for _, drift in found:
         if drift.kind in DELETE_FIRST:
             delete_if_unchanged(drift)
-    rewritten = 0
-    for record in {r.aggregate: r for r, _ in found if r is not None}.values():
-        rewritten += sum(cache.put_if_newer(item) for item in expected_items(record))
-    logger.info("read cache rebuilt", extra={"drift": len(found), "rewritten": rewritten})
-    return {**report(found, checked), "rewritten": rewritten}
+    records = {r.aggregate: r for r, _ in found if r is not None}.values()
+    items = [item for record in records for item in expected_items(record)]
+    absent = {(d.pk, d.sk) for _, d in found if d.kind == "missing"} if exclusive else set()
+    rewritten = cache.put_absent([i for i in items if (i.pk, i.sk) in absent])
+    rewritten += sum(cache.put_if_newer(i) for i in items if (i.pk, i.sk) not in absent)
+    rederived = len(missing) - len(failed)
+    logger.info("rebuilt", extra={"drift": len(found), "rewritten": rewritten, "rederived": rederived})
+    return {
+        **report(found, checked, missing, events),
+        "rederived": rederived,
+        "rederive_failed": failed[:REPORTED],
+        "rewritten": rewritten,
+    }
 
 
 ACTIONS = {"verify": verify, "rebuild": rebuild}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    action = ACTIONS.get(str(event.get("action")))
-    aggregate = event.get("aggregate")
-    if action is None or (aggregate is not None and not isinstance(aggregate, str)):
+    """``{"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}``; the local stack's catch-up
+    adds ``"exclusive": true`` to a rebuild (see ``rebuild``)."""
+    action, aggregate, exclusive = event.get("action"), event.get("aggregate"), event.get("exclusive", False)
+    valid = isinstance(action, str) and action in ACTIONS and (aggregate is None or isinstance(aggregate, str))
+    if not valid or not isinstance(action, str) or exclusive not in (False, action == "rebuild"):
         raise InvalidRequest('Expected {"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}.')
-    return {"action": event["action"], **action(aggregate)}
+    done = rebuild(aggregate, context, exclusive=True) if exclusive else ACTIONS[action](aggregate, context)
+    return {"action": action, **done}
 
 
 def main(argv: list[str]) -> int:
@@ -119,7 +165,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     result = ACTIONS[args.action](args.aggregate)
     print(json.dumps(result, indent=2))
-    return 0 if args.action == "rebuild" or result["count"] == 0 else 1
+    return exit_status(args.action, result)
+
+
+def exit_status(action: str, result: dict[str, Any]) -> int:
+    """1 when ``verify`` found drift or ``rebuild`` could not re-derive a derived write, else 0."""
+    if action == "rebuild":
+        return 1 if result["rederive_failed"] else 0
+    return 0 if result["count"] == 0 else 1
 
 
 if __name__ == "__main__":

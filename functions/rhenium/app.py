@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response
+
 from rhenium import logic
-from rhenium.models import BroadcastBody, SendMessageBody
+from rhenium.models import BroadcastBody, SendMessageBody, TicketOut
+from shared.context import require_caller
 from shared.contracts.rhenium import MessageOut, MessageState, ReadState
-from shared.http import create_app, lambda_handler
+from shared.http import create_app, json_response, lambda_handler
 from shared.internal import CallResult
 from shared.routes import Call, Writes, uuid_or_404
 
@@ -29,6 +32,16 @@ def broadcast(body: BroadcastBody, call: Call) -> CallResult[MessageState]:
 def mark_read(message_id: str, call: Call) -> CallResult[ReadState]:
     """Mark a message of the caller's inbox read."""
     return logic.mark_read(uuid_or_404(message_id, "message"), call)
+
+
+@app.post(
+    "/v1/realtime/tickets",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": TicketOut}}}},
+)
+def realtime_ticket() -> Response[TicketOut]:
+    """A single-use ticket (valid 60 s) for one live-delivery WebSocket connection of the caller."""
+    caller = require_caller(app.current_event.raw_event)
+    return json_response(201, logic.realtime_ticket(caller), {"Cache-Control": "no-store"})
 
 
 handler = lambda_handler(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -20,3 +21,11 @@ class BroadcastBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: MessageBody
+
+
+class TicketOut(BaseModel):
+    """A single-use ticket for one WebSocket connection: connect to ``url`` with ``?ticket=``."""
+
+    ticket: str
+    url: str
+    expires_at: datetime

@@ -1,8 +1,12 @@
-"""Rhenium's change-feed consumer: the recipient of a transfer gets a system message.
+"""Rhenium's change-feed consumer: the recipient of a transfer gets a system message, every
+message that enters inboxes is pushed live to its readers' open WebSockets (``rhenium.live``), and
+a revoked login session's or a deactivated entity's live connections are closed.
 
 The message id is derived from the transfer id (uuid5) and Fluorine writes a given id at most
-once, so a redelivered or retried stream record never sends a second message. A failing record
-is reported in ``batchItemFailures`` and retried from there, as for Francium's projector.
+once, so a redelivered or retried stream record never sends a second message, and maintenance
+may re-drive this handler with the outbox's events whose message is missing (``francium.derived``).
+A failing record is reported in ``batchItemFailures`` and retried from there, as for Francium's
+projector.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from rhenium import live
 from shared import internal
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
-from shared.contracts.rhenium import MessageState, SendSystemMessage, system_message_id
+from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
+from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
+from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
 from shared.observability import logger
 
@@ -43,9 +50,7 @@ def notify(notice: TransferState) -> MessageState | None:
     """Send the recipient their system message (once per transfer); None if there is nobody to tell."""
     if notice.to is None:
         return None
-    command = SendSystemMessage(
-        id=system_message_id(f"transfer:{notice.id}"), to_entity=notice.to, body=notice_text(notice)
-    )
+    command = SendSystemMessage(id=transfer_message_id(notice.id), to_entity=notice.to, body=notice_text(notice))
     try:
         return internal.call("fluorine", command, MessageState).result
     except NotFound:
@@ -53,12 +58,26 @@ def notify(notice: TransferState) -> MessageState | None:
         return None
 
 
+def inserted(record: DynamoDBRecord, event_type: str) -> dict[str, Any] | None:
+    """The payload of an inserted change record of ``event_type``, if that is what it is."""
+    if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
+        return None
+    image = record.dynamodb.new_image
+    return json.loads(image["payload"]) if image.get("event_type") == event_type else None  # type: ignore[no-any-return]
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     notice = transfer_notice(record)
     if notice is not None:
         notify(notice)
+    if (message := inserted(record, MESSAGE_SENT)) is not None:
+        live.push(MessageState.model_validate(message))
+    if (session := inserted(record, SESSION_REVOKED)) is not None:
+        live.disconnect(SessionState.model_validate(session))
+    if (entity := inserted(record, ENTITY_DEACTIVATED)) is not None:
+        live.disconnect(EntityState.model_validate(entity))
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,15 +1,17 @@
 """``python -m infra.local``: the whole system on 127.0.0.1:$PORT, without Docker.
 
 Reads template.yaml, starts DynamoDB (moto server) and PostgreSQL (pgserver) unless
-DYNAMODB_ENDPOINT / DATABASE_URL are set, applies migrations, creates the tables, runs the
-stream mapping and the schedules, ensures the admin from ADMIN_HANDLE / ADMIN_PASSWORD, and
-serves the API until Ctrl-C or SIGTERM.
+DYNAMODB_ENDPOINT / DATABASE_URL are set, applies migrations, creates the tables, records where
+its stores are (for ``make verify`` / ``make rebuild``), catches the read cache and the derived
+writes up with PostgreSQL, runs the stream mapping and the schedules, ensures the admin from
+ADMIN_HANDLE / ADMIN_PASSWORD, and serves the API until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -24,37 +26,25 @@ for extra in (ROOT / "layers" / "shared", ROOT / "functions", ROOT):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from infra.local import services  # noqa: E402
+from infra.local import services, stores  # noqa: E402
 from infra.local.gateway import Gateway, ProblemH11Protocol, create_gateway_app  # noqa: E402
-from infra.local.runtime import Runtime, apply_environment, environment  # noqa: E402
+from infra.local.runtime import Runtime, apply_environment, local_environment  # noqa: E402
 from infra.local.scheduler import Scheduler  # noqa: E402
 from infra.local.streams import StreamMapping  # noqa: E402
 from infra.local.template import Template, load  # noqa: E402
 from shared import internal  # noqa: E402
 
 
+class _HandshakeRefusals(logging.Filter):
+    """uvicorn logs a refused WebSocket handshake (answered with an HTTP 401, as API Gateway does)
+    as "ASGI callable returned without completing handshake": the refusal is the intended answer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing handshake" not in record.getMessage()
+
+
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def local_environment(template: Template, svc: services.Services, state_dir: Path) -> dict[str, str]:
-    overrides = {
-        "STAGE": "local",
-        "INTERNAL_TRANSPORT": "local",
-        "DYNAMODB_ENDPOINT": svc.dynamodb_endpoint,
-        "DATABASE_URL": svc.database_url,
-        "SIGNING_KEY_FILE": str(services.ensure_dev_keys(state_dir / "keys")),
-        "WRITE_VERSION_KEY_FILE": str(services.ensure_write_version_key(state_dir / "keys")),
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-    }
-    keep = {
-        k: os.environ[k]
-        for k in ("SIGNING_KEY_FILE", "PUBLIC_KEYS_FILE", "WRITE_VERSION_KEY", "MIN_VERSION_WAIT_SECONDS")
-        if os.environ.get(k)
-    }
-    return environment(template, {**overrides, **keep})
 
 
 class _Stopped(Exception):
@@ -82,17 +72,47 @@ def ensure_admin() -> None:
         log(f"platform admin ready: {admin.handle} ({admin.id})")
 
 
+def catch_up(runtime: Runtime) -> None:
+    """Bring the read cache and the derived writes level with PostgreSQL before serving: the
+    maintenance function's ``rebuild`` (a persistent DATABASE_URL meets an empty or stale cache
+    after every restart; the change feed a killed stack had not delivered is gone with it)."""
+    name = next(n for n, f in runtime.template.functions.items() if f.handler == "francium.maintenance.handler")
+    started = time.monotonic()
+    try:
+        # exclusive: nothing else writes the read cache before the stream mappings start
+        done = runtime.invoke(name, {"action": "rebuild", "exclusive": True}, timeout=900)
+    except Exception as exc:  # serve anyway: reads may be stale until `make rebuild` succeeds
+        log(f"catch-up with PostgreSQL failed ({exc!r}); reads may be stale until `make rebuild`")
+        return
+    log(catch_up_summary(done, time.monotonic() - started))
+
+
+def catch_up_summary(done: dict[str, Any], seconds: float) -> str:
+    checked = f"{done['aggregates_checked']} aggregates and {done['derived_events_checked']} transfers checked"
+    if done["count"] == 0:
+        return f"Read cache level with PostgreSQL ({checked} in {seconds:.1f}s): nothing to replay"
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(done["by_kind"].items()))
+    failed = f", {len(done['rederive_failed'])} failed (see the log)" if done["rederive_failed"] else ""
+    return (
+        f"Caught up with PostgreSQL in {seconds:.1f}s: {done['rewritten']} read-cache items replayed and"
+        f" {done['rederived']} system messages re-derived{failed} (found {kinds}; {checked})"
+    )
+
+
 @contextlib.contextmanager
-def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
+def stack(template: Template, state_dir: Path, url: str = "http://127.0.0.1:3000") -> Iterator[Runtime]:
     """Everything but the HTTP server: started on entry, stopped on exit."""
     svc = services.start(template)
     mappings: list[StreamMapping] = []
     scheduler: Scheduler | None = None
     try:
-        apply_environment(local_environment(template, svc, state_dir))
+        own = {"dynamodb": svc.dynamodb_endpoint, "postgres": svc.database_url}
+        stores.record(state_dir, *(own[kind] if kind in svc.started else None for kind in ("dynamodb", "postgres")))
+        apply_environment(local_environment(template, svc.dynamodb_endpoint, svc.database_url, state_dir, url))
         runtime = Runtime(template)
         runtime.warm_up()
         internal.use_local_transport(runtime.invoke_concurrently)
+        catch_up(runtime)
         for name, fn in template.functions.items():
             for spec in fn.streams:
                 table = spec["Stream"]["Fn::GetAtt"][0]
@@ -111,6 +131,7 @@ def stack(template: Template, state_dir: Path) -> Iterator[Runtime]:
         for mapping in mappings:
             mapping.stop()
         svc.stop()
+        stores.forget(state_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     template = load(args.template)
-    with stack(template, args.state_dir) as runtime:
-        url = f"http://{args.host}:{args.port}"
-
+    url = f"http://{args.host}:{args.port}"
+    logging.getLogger("uvicorn.error").addFilter(_HandshakeRefusals())
+    with stack(template, args.state_dir, url) as runtime:
         app = create_gateway_app(Gateway(template, runtime, log))
         server = uvicorn.Server(
             uvicorn.Config(
@@ -137,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 access_log=False,
                 lifespan="off",
                 http=ProblemH11Protocol,
+                ws="websockets-sansio",  # the websockets library, through uvicorn
             )
         )
         threading.Thread(target=announce, args=(server, url), daemon=True).start()

@@ -18,6 +18,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from infra.local.runtime import Runtime
 from infra.local.template import Route, Template
+from infra.local.websocket import MANAGEMENT_PREFIX, LiveConnections
+from infra.local.websocket import PATH as LIVE_PATH
 from shared.context import REQUEST_ID_PATTERN
 
 API_ID = "local"
@@ -91,6 +93,7 @@ class Gateway:
         self.template = template
         self.runtime = runtime
         self.log = log
+        self.live = LiveConnections(runtime.invoke_concurrently, template.websocket_function)
 
     def gateway_response(self, kind: str, request_id: str, status: int) -> Response:
         """The template's gateway response of this kind: its status, body and static headers."""
@@ -164,6 +167,10 @@ class Gateway:
     async def _dispatch(self, request: Request, body: bytes, request_id: str) -> Response:
         from starlette.concurrency import run_in_threadpool
 
+        if request.url.path.startswith(MANAGEMENT_PREFIX) and request.headers.get("authorization", "").startswith(
+            "AWS4-HMAC-SHA256"
+        ):  # the WebSocket API's management API, as a signed AWS client calls it
+            return self.live.manage(request.method, request.url.path.removeprefix(MANAGEMENT_PREFIX), body)
         if sum(len(k) + len(v) + 4 for k, v in request.headers.raw) > MAX_HEADER_BYTES:
             return self.invalid("The headers exceed 10,240 bytes.", ["header"], request_id)
         found = match(self.template.routes, request.method, request.url.path)
@@ -190,7 +197,13 @@ def create_gateway_app(gateway: Gateway) -> Any:
     no web framework routing answers in a shape of its own."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":  # lifespan and websockets are not served here
+        if scope["type"] == "websocket":
+            if scope["path"] == LIVE_PATH:
+                await gateway.live.session(scope, receive, send)
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":  # lifespan is not served here
             return
         try:
             response = await gateway(Request(scope, receive))

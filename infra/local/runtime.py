@@ -13,8 +13,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from infra.local import services
 from infra.local.template import Function, Template
 
 # Deployed-only settings that must not leak into a local run (they would send us to SSM or Secrets Manager).
@@ -67,6 +69,32 @@ def environment(template: Template, overrides: dict[str, str]) -> dict[str, str]
             if key not in DEPLOYED_ONLY and resolved is not None:
                 env.setdefault(key, resolved)
     return {**env, **overrides}
+
+
+def local_environment(
+    template: Template, dynamodb_endpoint: str, database_url: str, state_dir: Path, url: str | None = None
+) -> dict[str, str]:
+    """The environment of the local stack's functions (and of the maintenance command run beside it);
+    ``url`` is where the stack serves, for live delivery's WebSocket URL and management API."""
+    live = {"REALTIME_URL": f"{url.replace('http', 'ws', 1)}/v1/realtime", "REALTIME_ENDPOINT": url} if url else {}
+    overrides = {
+        **live,
+        "STAGE": "local",
+        "INTERNAL_TRANSPORT": "local",
+        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
+        "DATABASE_URL": database_url,
+        "SIGNING_KEY_FILE": str(services.ensure_dev_keys(state_dir / "keys")),
+        "WRITE_VERSION_KEY_FILE": str(services.ensure_write_version_key(state_dir / "keys")),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+    }
+    keep = {
+        k: os.environ[k]
+        for k in ("SIGNING_KEY_FILE", "PUBLIC_KEYS_FILE", "WRITE_VERSION_KEY", "MIN_VERSION_WAIT_SECONDS")
+        if os.environ.get(k)
+    }
+    return environment(template, {**overrides, **keep})
 
 
 class Runtime:

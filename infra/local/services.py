@@ -31,6 +31,7 @@ class Services:
     dynamodb_endpoint: str
     database_url: str
     stoppers: list[Any] = field(default_factory=list)
+    started: tuple[str, ...] = ()  # "dynamodb", "postgres": the stores this process runs (and loses on exit)
 
     def stop(self) -> None:
         for stop in reversed(self.stoppers):
@@ -110,20 +111,28 @@ def ensure_write_version_key(directory: Path) -> Path:
     return path
 
 
-def start(template: Template) -> Services:
-    """Start (or adopt, when DYNAMODB_ENDPOINT / DATABASE_URL are set) the services, then prepare them."""
+def use_local_credentials() -> None:
+    """Dummy AWS credentials and region, unless set: local stores take any, and nothing reaches AWS."""
     for key, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(key, value)
+
+
+def start(template: Template) -> Services:
+    """Start (or adopt, when DYNAMODB_ENDPOINT / DATABASE_URL are set) the services, then prepare them."""
+    use_local_credentials()
     stoppers: list[Any] = []
+    started: list[str] = []
     endpoint = os.environ.get("DYNAMODB_ENDPOINT")
     if not endpoint:
         endpoint, stop = start_dynamodb()
         stoppers.append(stop)
+        started.append("dynamodb")
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
         database_url, stop = start_postgres()
         stoppers.append(stop)
-    services = Services(endpoint, database_url, stoppers)
+        started.append("postgres")
+    services = Services(endpoint, database_url, stoppers, tuple(started))
     try:
         create_tables(endpoint, template)
         from fluorine.migrations import migrate

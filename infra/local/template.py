@@ -92,6 +92,7 @@ class Template:
     authorizer_function: str | None
     gateway_responses: dict[str, dict[str, Any]]
     tables: dict[str, dict[str, Any]]
+    websocket_function: str | None = None  # the function behind the WebSocket API's routes
 
 
 def function_of(reference: dict[str, Any]) -> str:
@@ -136,4 +137,17 @@ def load(path: Path) -> Template:
             responses = props.get("GatewayResponses", {})
     tables = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     routes.sort(key=lambda r: r.specificity, reverse=True)
-    return Template(raw, functions, routes, authorizer, responses, tables)
+    return Template(raw, functions, routes, authorizer, responses, tables, _websocket_function(resources))
+
+
+def _websocket_function(resources: dict[str, Any]) -> str | None:
+    """The function a WebSocket API's Lambda integration invokes (``!Sub [..., {Alias: !Ref Fn.Alias}]``)."""
+    for resource in resources.values():
+        if resource["Type"] != "AWS::ApiGatewayV2::Integration":
+            continue
+        uri = resource["Properties"].get("IntegrationUri", {}).get("Fn::Sub")
+        if isinstance(uri, list) and len(uri) == 2:
+            for value in uri[1].values():
+                if isinstance(value, dict) and "Ref" in value:
+                    return function_of(value)
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -29,6 +30,7 @@ def test_the_readme_walkthrough_runs_as_written_and_does_what_it_says(stack_url:
         "PORT": str(urlparse(stack_url).port),
         "ADMIN_HANDLE": "root_admin",
         "ADMIN_PASSWORD": "root-admin-password",
+        "VENV": str(Path(sys.executable).parents[1]),  # the walkthrough's .venv, which runs from a scratch dir here
     }
     # When it runs in bash, stopping at the first failing command
     with tempfile.TemporaryDirectory() as scratch:
@@ -43,12 +45,14 @@ def test_the_readme_walkthrough_runs_as_written_and_does_what_it_says(stack_url:
         )
         left_behind = os.listdir(scratch)
     # Then every step worked: Ada's wallet shows 75.00 after paying Bob, her inbox has Bob's message,
-    # GraphQL answers; no error came back and nothing was left in the working directory
+    # his next one arrives live, GraphQL answers; no error came back and nothing was left in the working directory
     assert done.returncode == 0, done.stderr + done.stdout
     out = done.stdout
     balance = '"balances":[{"asset":"EUR","amount":7500,"held":0,"available":7500,"scale":2}]'
     assert balance in out.replace(" ", ""), out
     assert "Thanks for lunch!" in out, out
+    assert 'live: {"type":"message","message":{' in out, out
+    assert '"body":"Are you there?"' in out, out
     assert '"me":{"handle":"ada"}' in out.replace(" ", ""), out
     assert "https://errors.elements.dev/" not in out, out  # no problem document came back
     assert left_behind == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ from fluorine import db
 from fluorine.publisher import publish
 from fluorine.sweeper import sweep
 from francium import maintenance, projector
+from infra.local import streams
 from shared.contracts.oxygen import UpdateEntity
 from tests.support.factories import register_entity
-from tests.support.streams import StreamDriver
+from tests.support.streams import StreamDriver, event_source_mapping
 
 
 def committed_entities(count: int) -> list[Any]:
@@ -123,6 +125,30 @@ def test_a_poison_record_is_a_batch_item_failure_and_does_not_block_later_record
 
     # Then only the poison record is reported, every later record is applied, and nothing drifts
     assert answer == {"batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]}
+    assert maintenance.verify()["count"] == 0
+
+
+def test_a_poison_record_goes_to_the_on_failure_destination_and_the_shard_moves_on(
+    stack: StreamDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the projector's event source mapping as the template configures it (retries, bisection),
+    # and a batch with a record no projection accepts among good ones
+    from francium.stream import handler
+
+    monkeypatch.setattr(streams.time, "sleep", lambda _: None)  # the mapping's back-off, not under test
+    committed_entities(5)
+    records = stack.records()
+    bad = poisoned(records[2], "entity#6f1d8e3a-0a3b-4b47-9a4b-0f5c3e1f2a10", {"id": "not a uuid"})
+    mapping = event_source_mapping("FranciumProjectorFunction", handler, tmp_path / "on-failure.jsonl")
+
+    # When the mapping delivers the batch
+    mapping.deliver([*records[:2], bad, *records[2:]])
+
+    # Then the poison record alone is parked on the on-failure destination, after its retries, and
+    # every record after it was projected: the shard moved on
+    (parked,) = [json.loads(line) for line in (tmp_path / "on-failure.jsonl").read_text().splitlines()]
+    assert (parked["batchSize"], parked["startSequenceNumber"]) == (1, bad["dynamodb"]["SequenceNumber"])
+    assert mapping.delivered == len(records) + 1
     assert maintenance.verify()["count"] == 0
 
 

@@ -79,3 +79,27 @@ class FakeContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 30_000
+
+
+def websocket_event(
+    route: str, connection_id: str, *, query: dict[str, str] | None = None, body: str | None = None
+) -> dict[str, Any]:
+    """An API Gateway WebSocket API event for ``$connect``, ``$disconnect`` or ``$default``."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    return {
+        "requestContext": {
+            "routeKey": route,
+            "eventType": event_type,
+            "connectionId": connection_id,
+            "requestId": str(uuid.uuid4()),
+            "stage": "test",
+            "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.eu-central-1.amazonaws.com",
+            "connectedAt": 1_700_000_000_000,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "queryStringParameters": query,
+        "headers": {"Host": "abcdef1234.execute-api.eu-central-1.amazonaws.com"} if route == "$connect" else None,
+        "isBase64Encoded": False,
+        **({"body": body} if body is not None else {}),
+    }

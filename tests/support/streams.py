@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
 
-from infra.local.streams import lambda_shaped
+from infra.local.streams import StreamMapping, lambda_shaped
+from infra.local.template import load
 from tests.support.events import FakeContext
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class StreamDriver:
     """Reads the change feed's stream from the start, like an event source mapping would."""
 
     def __init__(self, table: str = "ChangeFeedTable") -> None:
+        self.table = table
+        self._trigger_reader: StreamDriver | None = None
         self.dynamodb = boto3.client("dynamodb")
         self.streams = boto3.client("dynamodbstreams")
         self.arn = self.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -44,6 +51,13 @@ class StreamDriver:
 
         return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
 
+    @staticmethod
+    def trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Deliver ``records`` to Rhenium's trigger (the change feed's other consumer)."""
+        from rhenium.trigger import handler
+
+        return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
+
     def drain(self) -> list[dict[str, Any]]:
         """Deliver every pending record in one batch; the records delivered."""
         records = self.records()
@@ -51,3 +65,38 @@ class StreamDriver:
             answer = self.deliver(records)
             assert answer == {"batchItemFailures": []}, answer
         return records
+
+    def settle(self) -> int:
+        """Deliver the feed to both of its consumers, each from its own position as each has its own
+        event source mapping (the projector: this driver's; Rhenium's trigger: a reader of its own,
+        from the start), until what the trigger wrote back is delivered too; how many records the
+        trigger was given."""
+        if self._trigger_reader is None:
+            self._trigger_reader = StreamDriver(self.table)
+        given = 0
+        while True:
+            self.drain()
+            records = self._trigger_reader.records()
+            if not records:
+                return given
+            assert self.trigger(records) == {"batchItemFailures": []}
+            given += len(records)
+
+
+class InProcess:
+    """What a stream mapping needs of the local runtime: one function's real handler, called here."""
+
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        self.handler = handler
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        return self.handler(event, FakeContext())
+
+
+def event_source_mapping(function: str, handler: Callable[[dict[str, Any], Any], Any], failures: Path) -> StreamMapping:
+    """The local stack's event source mapping of ``function`` as template.yaml configures it (batch
+    size, retries, bisection, ReportBatchItemFailures), delivering to ``handler``; its on-failure
+    destination is the JSON-lines file ``failures``. Use its ``deliver(records)``."""
+    (spec,) = load(ROOT / "template.yaml").functions[function].streams
+    unused = "http://127.0.0.1:9"  # deliver() never polls
+    return StreamMapping(InProcess(handler), function, "ChangeFeedTable", spec, unused, failures, log=lambda _: None)  # type: ignore[arg-type]

@@ -7,12 +7,14 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.cfn import (
+    ACCOUNT,
     allows,
     as_list,
     deployed,
     environment,
     functions,
     parameters_in,
+    region,
     role_of,
     ssm_parameter_arn,
     stage_environments,
@@ -22,10 +24,15 @@ from tests.support.cfn import (
 ENVIRONMENTS = sorted(stage_environments())
 
 
-# Every template parameter an IAM resource is built from, and the real ARN of what its value names.
-REAL_ARN_OF: dict[str, Callable[[str], str]] = {
-    "SigningKeyParameter": ssm_parameter_arn,
-    "PublicKeysParameter": ssm_parameter_arn,
+# Every template parameter an IAM resource is built from, and the real ARN(s) of what its value names.
+REAL_ARN_OF: dict[str, Callable[[str], set[str]]] = {
+    "SigningKeyParameter": lambda name: {ssm_parameter_arn(name)},
+    "PublicKeysParameter": lambda name: {ssm_parameter_arn(name)},
+    # The live-delivery WebSocket API's @connections in the stage's own stage (push, close): no other stage's
+    "Stage": lambda stage: {
+        f"arn:aws:execute-api:{region()}:{ACCOUNT}:<<RealtimeApi>>/{stage}/{method}/@connections/*"
+        for method in ("POST", "DELETE")
+    },
 }
 
 
@@ -46,7 +53,7 @@ def test_every_iam_resource_built_from_a_parameter_is_that_parameters_real_arn(e
     wrong = [
         (role, arn)
         for role, used, arn in built
-        if arn not in {REAL_ARN_OF[name](root.parameters[name]) for name in used} or "//" in arn
+        if arn not in {real for name in used for real in REAL_ARN_OF[name](root.parameters[name])} or "//" in arn
     ]
     assert wrong == []
 

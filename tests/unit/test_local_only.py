@@ -70,7 +70,7 @@ def test_calls_moto_answers_in_process_go_through(fresh_client: pytest.MonkeyPat
         names = dynamodb().list_tables()["TableNames"]
 
     # Then moto answers (it does so before the guarded HTTP session is reached)
-    assert names == ["ChangeFeedTable", "ReadCacheTable"]
+    assert {"ChangeFeedTable", "ReadCacheTable"} <= set(names)
 
 
 def test_a_loopback_endpoint_is_reached(fresh_client: pytest.MonkeyPatch) -> None:

@@ -1,30 +1,91 @@
-"""Maintenance reads for the read side: the latest outbox record of every aggregate.
+"""Maintenance reads for the read side: the latest outbox record of every aggregate, and the
+committed events whose derived write is missing.
 
-Served from the outbox's (aggregate, version) unique index: DISTINCT ON walks it in key order,
-and keyset pagination by aggregate keeps every page one index range scan.
+``LatestEvents`` is served from the outbox's (aggregate, version) unique index: DISTINCT ON walks it
+in key order, and keyset pagination by aggregate keeps every page one index range scan.
+
+``MissingDerivedWrites`` walks the outbox by ``seq`` for the event types an event consumer derives
+a write from (today ``TransferPosted``: Rhenium's trigger sends the recipient a system message
+whose id is derived from the transfer's) and answers those whose derived row is not in PostgreSQL
+although the consumer would write it now (the recipient is still active; a deactivated recipient
+is skipped by the trigger too, so it is not drift). See docs/architecture.md, "Derived writes".
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
 
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.maintenance import LatestEvents, LatestEventsPage
+from shared.contracts.maintenance import (
+    LatestEvents,
+    LatestEventsPage,
+    MissingDerivedWrite,
+    MissingDerivedWrites,
+    MissingDerivedWritesPage,
+)
+from shared.contracts.nickel import TRANSFER_POSTED, TransferState
+from shared.contracts.rhenium import message_aggregate, transfer_message_id
 
 LATEST = (
     "SELECT DISTINCT ON (aggregate) seq, aggregate, version, event_type, payload, occurred_at FROM outbox"
     " WHERE aggregate > %(after)s AND (%(only)s::text IS NULL OR aggregate = %(only)s::text)"
     " ORDER BY aggregate, version DESC LIMIT %(limit)s"
 )
+DERIVING = (
+    "SELECT seq, aggregate, version, event_type, payload, occurred_at FROM outbox"
+    " WHERE seq > %(after)s AND event_type = ANY(%(types)s)"
+    " AND (%(only)s::text IS NULL OR aggregate = %(only)s::text) ORDER BY seq LIMIT %(limit)s"
+)
+
+WRITTEN = "SELECT id FROM messages WHERE id = ANY(%s)"
+ACTIVE = "SELECT id FROM entities WHERE id = ANY(%s) AND status = 'active'"
+
+
+def transfer_message(event: ChangeRecord) -> tuple[UUID, UUID] | None:
+    """The system message a ``TransferPosted`` derives: (its id, its recipient), or None (issuer side)."""
+    transfer = TransferState.model_validate(event.payload)
+    return None if transfer.to is None else (transfer_message_id(transfer.id), transfer.to)
+
+
+# Event type -> the message its consumer writes for it (each derived write is a message today).
+DERIVED_MESSAGES: dict[str, Callable[[ChangeRecord], tuple[UUID, UUID] | None]] = {
+    TRANSFER_POSTED: transfer_message,
+}
+
+
+def records(rows: list[tuple]) -> list[ChangeRecord]:  # type: ignore[type-arg]
+    return [
+        ChangeRecord(seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5])
+        for r in rows
+    ]
 
 
 @command_handler(LatestEvents, authority=Authority.SYSTEM)
 def latest_events(cmd: LatestEvents, uow: UnitOfWork) -> LatestEventsPage:
     rows = uow.execute(LATEST, {"after": cmd.after or "", "only": cmd.aggregate, "limit": cmd.limit + 1}).fetchall()
-    records = [
-        ChangeRecord(seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5])
-        for r in rows[: cmd.limit]
+    found = records(rows[: cmd.limit])
+    more = len(rows) > cmd.limit
+    return LatestEventsPage(records=found, next_after=found[-1].aggregate if more else None)
+
+
+@command_handler(MissingDerivedWrites, authority=Authority.SYSTEM)
+def missing_derived_writes(cmd: MissingDerivedWrites, uow: UnitOfWork) -> MissingDerivedWritesPage:
+    params = {"after": cmd.after, "types": list(DERIVED_MESSAGES), "only": cmd.aggregate, "limit": cmd.limit + 1}
+    rows = uow.execute(DERIVING, params).fetchall()
+    events = records(rows[: cmd.limit])
+    derived = {e.seq: DERIVED_MESSAGES[e.event_type](e) for e in events}
+    wanted = {d for d in derived.values() if d is not None}
+    ids, recipients = [i for i, _ in wanted], list({r for _, r in wanted})
+    written = {r[0] for r in uow.execute(WRITTEN, (ids,))}
+    active = {r[0] for r in uow.execute(ACTIVE, (recipients,))}
+    missing = [
+        MissingDerivedWrite(event=e, derived=message_aggregate(d[0]))
+        for e in events
+        if (d := derived[e.seq]) is not None and d[0] not in written and d[1] in active
     ]
     more = len(rows) > cmd.limit
-    return LatestEventsPage(records=records, next_after=records[-1].aggregate if more else None)
+    return MissingDerivedWritesPage(checked=len(events), missing=missing, next_after=events[-1].seq if more else None)

@@ -11,6 +11,7 @@ from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.oxygen import (
+    ENTITY_DEACTIVATED,
     DeactivateEntity,
     EnsurePlatformAdmin,
     EntityState,
@@ -19,7 +20,7 @@ from shared.contracts.oxygen import (
     UpdateEntity,
     entity_aggregate,
 )
-from shared.contracts.oxygen_auth import SessionState, session_aggregate
+from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState, session_aggregate
 from shared.errors import Conflict, NotFound
 
 ENTITY_COLUMNS = "id, kind, handle, display_name, email, roles, status, created_at, version"
@@ -89,7 +90,7 @@ def revoke(uow: UnitOfWork, session_id: UUID, at: datetime) -> bool:
     if row is None:
         return False
     state = SessionState(id=session_id, entity_id=row[0], revoked=True, version=row[1])
-    uow.emit(session_aggregate(session_id), state.version, "SessionRevoked", state)
+    uow.emit(session_aggregate(session_id), state.version, SESSION_REVOKED, state)
     return True
 
 
@@ -126,7 +127,7 @@ def deactivate_entity(cmd: DeactivateEntity, uow: UnitOfWork) -> EntityState:
         f" WHERE id = %s AND status = 'active' RETURNING {ENTITY_COLUMNS}",
         (cmd.entity_id,),
     )
-    state = _changed(uow, deactivated, "EntityDeactivated")
+    state = _changed(uow, deactivated, ENTITY_DEACTIVATED)
     # The entity's status already refuses its access tokens; its refresh tokens die with their sessions.
     uow.execute(
         "UPDATE auth_sessions SET revoked_at = %s, version = version + 1 WHERE entity_id = %s AND revoked_at IS NULL",

@@ -13,6 +13,7 @@ from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.rhenium import (
+    MESSAGE_SENT,
     MarkRead,
     MessageState,
     ReadState,
@@ -44,13 +45,24 @@ def require_active_recipient(uow: UnitOfWork, entity_id: UUID) -> None:
 
 
 def insert_message(
-    uow: UnitOfWork, message_id: UUID, sender_id: UUID | None, audience: dict[str, Any], body: str
+    uow: UnitOfWork,
+    message_id: UUID,
+    sender_id: UUID | None,
+    audience: dict[str, Any],
+    body: str,
+    *,
+    if_absent: bool = False,
 ) -> MessageState:
-    """Write one message (``audience``: to_entity, to_group or to_all) and its ``MessageSent`` event."""
-    state = uow.found(
+    """Write one message (``audience``: to_entity, to_group or to_all) and its ``MessageSent`` event.
+
+    ``if_absent``: a message with this id committed meanwhile (by a concurrent writer of the same
+    derived id) is answered as it is, and nothing is emitted.
+    """
+    conflict = " ON CONFLICT (id) DO NOTHING" if if_absent else ""
+    state = uow.one(
         MessageState,
         f"INSERT INTO messages (id, sender_id, to_entity, to_group, to_all, body) VALUES (%s, %s, %s, %s, %s, %s)"
-        f" RETURNING {MESSAGE_COLUMNS}",
+        f"{conflict} RETURNING {MESSAGE_COLUMNS}",
         (
             message_id,
             sender_id,
@@ -60,8 +72,14 @@ def insert_message(
             body,
         ),
     )
-    uow.emit(message_aggregate(state.id), state.version, "MessageSent", state)
+    if state is None:  # if_absent, and it is there now
+        return uow.found(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
+    uow.emit(message_aggregate(state.id), state.version, MESSAGE_SENT, state)
     return state
+
+
+def existing_message(uow: UnitOfWork, message_id: UUID) -> MessageState | None:
+    return uow.one(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
 
 
 @command_handler(SendMessage, acts_as="sender_id")
@@ -77,12 +95,13 @@ def send_platform_broadcast(cmd: SendPlatformBroadcast, uow: UnitOfWork) -> Mess
 
 @command_handler(SendSystemMessage, authority=Authority.SYSTEM)
 def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState:
-    """Written once per id: a repeat (a redelivered trigger) answers the first message, emits nothing."""
-    existing = uow.one(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.id,))
+    """Written once per id: a repeat (a redelivered trigger, or maintenance re-deriving it while the
+    trigger runs) answers the first message and emits nothing."""
+    existing = existing_message(uow, cmd.id)
     if existing is not None:
         return existing
     require_active_recipient(uow, cmd.to_entity)
-    return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body)
+    return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body, if_absent=True)
 
 
 @command_handler(MarkRead, acts_as="entity_id")

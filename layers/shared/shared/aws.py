@@ -10,26 +10,36 @@ from shared.settings import get_settings
 _local = threading.local()
 
 
-def dynamodb() -> Any:
-    """The low-level DynamoDB client (honours ``DYNAMODB_ENDPOINT`` for local stacks and tests)."""
-    client = getattr(_local, "dynamodb", None)
+def _client(service: str, endpoint: str | None, **config: Any) -> Any:
+    """A boto3 client of this container (this thread, locally), made once: the function's region,
+    ``endpoint`` if given, and never a request off the machine in local and test stages."""
+    client = getattr(_local, service, None)
     if client is None:
         import boto3
         from botocore.config import Config
 
         settings = get_settings()
-        client = boto3.client(
-            "dynamodb",
-            region_name=settings.region,
-            endpoint_url=settings.dynamodb_endpoint,
-            config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=5),
-        )
+        client = boto3.client(service, region_name=settings.region, endpoint_url=endpoint, config=Config(**config))
         if settings.is_local:  # local and test stages never reach AWS (shared/local_only.py)
             from shared.local_only import refuse_remote
 
             refuse_remote(client, settings.stage)
-        _local.dynamodb = client
+        setattr(_local, service, client)
     return client
+
+
+def dynamodb() -> Any:
+    """The low-level DynamoDB client (honours ``DYNAMODB_ENDPOINT`` for local stacks and tests)."""
+    retries = {"mode": "standard", "max_attempts": 5}
+    return _client("dynamodb", get_settings().dynamodb_endpoint, retries=retries, connect_timeout=3, read_timeout=5)
+
+
+def connections_api() -> Any:
+    """The WebSocket API's ``@connections`` management client (``REALTIME_ENDPOINT``): pushes are
+    short and one dead client must not hold the others, so timeouts are tight and retries few."""
+    endpoint = get_settings().realtime_endpoint
+    retries = {"mode": "standard", "max_attempts": 2}
+    return _client("apigatewaymanagementapi", endpoint, retries=retries, connect_timeout=2, read_timeout=3)
 
 
 def reset_clients() -> None:

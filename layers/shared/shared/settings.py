@@ -26,6 +26,10 @@ class Settings(BaseModel):
     dynamodb_endpoint: str | None = None
     change_feed_table: str = "ChangeFeed"
     read_cache_table: str = "ReadCache"
+    # Live delivery: its connections table, the URL clients connect to, the management API's endpoint.
+    realtime_table: str = "RealtimeTable"
+    realtime_url: str | None = None
+    realtime_endpoint: str | None = None
     database_url: str | None = None
     database_secret_arn: str | None = None
     database_host: str | None = None  # RDS Proxy endpoint; overrides the secret's (cluster) host

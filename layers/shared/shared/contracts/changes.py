@@ -7,6 +7,7 @@ and reordering can be settled by comparing versions alone.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,19 @@ class ChangeRecord(BaseModel):
     @property
     def aggregate_type(self) -> str:
         return self.aggregate.split("#", 1)[0]
+
+
+def feed_image(record: ChangeRecord) -> dict[str, Any]:
+    """The change feed item of ``record`` (DynamoDB attribute values), as Fluorine puts it and the
+    stream's ``NewImage`` carries it to the consumers."""
+    return {
+        "aggregate": {"S": record.aggregate},
+        "version": {"N": str(record.version)},
+        "event_type": {"S": record.event_type},
+        "payload": {"S": json.dumps(record.payload, separators=(",", ":"))},
+        "seq": {"N": str(record.seq)},
+        "occurred_at": {"S": record.occurred_at.isoformat()},
+    }
 
 
 class AggregateVersion(BaseModel):

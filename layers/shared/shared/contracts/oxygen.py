@@ -13,6 +13,7 @@ from shared.context import EntityKind
 EntityStatus = Literal["active", "deactivated"]
 # The platform roles an admin may grant (shared.access.PLATFORM_ROLES, as a type for schemas).
 PlatformRole = Literal["admin", "issuer", "moderator"]
+ENTITY_DEACTIVATED = "EntityDeactivated"  # an entity's status became "deactivated": its sessions end
 
 
 def entity_aggregate(entity_id: UUID | str) -> str:

@@ -20,6 +20,7 @@ ThrottleKey = Annotated[str, StringConstraints(pattern=TOKEN_HASH)]
 SourceAddress = Annotated[str, StringConstraints(max_length=64)]  # an IP address; "" for "any address"
 # Failed password attempts are counted over this window (login throttling, current passwords).
 LOGIN_WINDOW_SECONDS = 15 * 60
+SESSION_REVOKED = "SessionRevoked"  # a login session ended (logout, password change, deactivation)
 
 
 def session_aggregate(session_id: UUID | str) -> str:

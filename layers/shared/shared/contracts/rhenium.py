@@ -12,6 +12,7 @@ from shared.contracts.changes import Idempotency
 from shared.validation import NotBlank
 
 MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=4000), NotBlank]
+MESSAGE_SENT = "MessageSent"  # a message entered inboxes (its recipient's, or its audience's)
 # System messages about a transfer get an id derived from the transfer's: a redelivered
 # change-feed record maps to the same message, which is written only once.
 SYSTEM_MESSAGE_NAMESPACE = UUID("6d3c3f0e-4b43-5c8e-9a51-0c2f6f0e7a11")
@@ -19,6 +20,12 @@ SYSTEM_MESSAGE_NAMESPACE = UUID("6d3c3f0e-4b43-5c8e-9a51-0c2f6f0e7a11")
 
 def system_message_id(source: str) -> UUID:
     return uuid5(SYSTEM_MESSAGE_NAMESPACE, source)
+
+
+def transfer_message_id(transfer_id: UUID | str) -> UUID:
+    """The id of the system message that tells a transfer's recipient (a derived write: see
+    docs/architecture.md, "Derived writes"): the trigger writes it, maintenance re-derives it."""
+    return system_message_id(f"transfer:{transfer_id}")
 
 
 def message_aggregate(message_id: UUID | str) -> str:
