@@ -271,10 +271,12 @@ def test_hold_projections_are_version_conditional_and_verify_covers_them(stack: 
     from shared.aws import dynamodb
     from shared.contracts.changes import ChangeRecord
 
-    # Given a hold placed and captured, its events read back from the outbox
+    # Given a hold placed and captured (the change feed settled: the capture's system message too),
+    # its events read back from the outbox
     _, alice, bob = funded(stack)
     hold_id = hold(stack, alice, bob, 30).body["id"]
     assert capture(stack, bob, hold_id, 10).status == 201
+    stack.settle()
     assert maintenance.verify()["count"] == 0
     rows = db.connection().execute(
         "SELECT seq, aggregate, version, event_type, payload, occurred_at FROM outbox WHERE aggregate = %s"
