@@ -1,4 +1,5 @@
-"""Nickel's ledger throughput: transfers per second at 1, 8 and 32 concurrent clients.
+"""Nickel's ledger throughput: transfers per second at 1, 8 and 32 concurrent clients, and
+two-phase payments (a hold, then its capture) per second at 8.
 
 Each client is a thread with its own PostgreSQL connection posting 1-unit transfers for a fixed
 time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
@@ -7,11 +8,18 @@ is skipped); the baseline ``raw SQL`` issues the same statements (the caller che
 directly with psycopg, so the
 ratio is what the bus and pydantic cost over the database's own floor. ``hot`` posts among 3
 accounts (every transfer waits for the row locks of the ones before it); ``spread`` among 64.
+
+``hold + capture``: each client places a 1-unit hold (``PlaceHold``, as the payer) and captures it
+(``CaptureHold``, as the payee), both through the bus with keys; one settled payment is two
+transactions, so its baseline is plain transfers through the bus on the same accounts and clients,
+measured right before it. The goal: at least half their rate, i.e. a two-step payment costs no more
+than two plain ones.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import threading
 import time
 import uuid
@@ -33,6 +41,9 @@ FUNDS = 10**12
 
 Pair = tuple[uuid.UUID, uuid.UUID]
 HOT_GOAL = Goal("ratio_at_least", 0.5, "at least half the raw-SQL floor's throughput at 8 clients on hot accounts")
+HOLD_CLIENTS = sized(8, 2)
+HOLD_ROUNDS = sized(4, 1)  # plain and two-phase windows alternate, so a busy moment hits both alike
+HOLD_GOAL = Goal("ratio_at_least", 0.5, "a hold and its capture at least half the plain transfers' rate at 8 clients")
 
 
 SESSIONS: dict[uuid.UUID, Actor] = {}  # each holder signed in once: the actor of its transfers
@@ -68,6 +79,26 @@ def _via_bus(url: str) -> Callable[[Pair], None]:
         bus.execute(command.model_dump(mode="json"), conn, actor=SESSIONS[pair[0]])
 
     return post
+
+
+def _hold_and_capture(url: str) -> Callable[[Pair], None]:
+    """One settled two-phase payment per call: the payer holds 1 unit, the payee captures it."""
+    from fluorine import bus
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel_holds import CaptureHold, PlaceHold
+
+    conn = psycopg.connect(url)
+
+    def pay(pair: Pair) -> None:
+        payer, payee = pair
+        hold = PlaceHold(id=uuid.uuid4(), from_entity=payer, to=payee, asset=ASSET, amount=1)
+        hold.idempotency = Idempotency(caller_id=str(payer), key=uuid.uuid4().hex, fingerprint="bench")
+        placed = bus.execute(hold.model_dump(mode="json"), conn, actor=SESSIONS[payer])
+        capture = CaptureHold(id=uuid.uuid4(), hold_id=placed.result["id"], payee=payee)
+        capture.idempotency = Idempotency(caller_id=str(payee), key=uuid.uuid4().hex, fingerprint="bench")
+        bus.execute(capture.model_dump(mode="json"), conn, actor=SESSIONS[payee])
+
+    return pay
 
 
 def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
@@ -128,9 +159,13 @@ def _via_raw(url: str) -> Callable[[Pair], None]:
 
 
 def _throughput(
-    make_client: Callable[[str], Callable[[Pair], None]], url: str, accounts: list[uuid.UUID], n: int
+    make_client: Callable[[str], Callable[[Pair], None]],
+    url: str,
+    accounts: list[uuid.UUID],
+    n: int,
+    seconds: float = SECONDS,
 ) -> float:
-    """Transfers per second with ``n`` clients posting among ``accounts`` for SECONDS."""
+    """Calls per second with ``n`` clients, each calling with random pairs of ``accounts`` for ``seconds``."""
     pairs = [(a, b) for a in accounts for b in accounts if a != b]
     clients = [make_client(url) for _ in range(n)]
     counts = [0] * n
@@ -149,7 +184,7 @@ def _throughput(
         thread.start()
     start.wait()
     began = time.perf_counter()
-    time.sleep(SECONDS)
+    time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join()
@@ -159,6 +194,7 @@ def _throughput(
 def run(env: BenchEnv) -> list[Figure]:
     groups = _setup({"hot": 3, "spread": SPREAD})
     _throughput(_via_bus, env.database_url, groups["spread"], 2)  # warm-up: imports, plans, caches
+    _throughput(_hold_and_capture, env.database_url, groups["spread"], 2)
     figures: list[Figure] = []
     for layout, accounts in groups.items():
         for n in CLIENTS:
@@ -168,4 +204,25 @@ def run(env: BenchEnv) -> list[Figure]:
             goal = HOT_GOAL if (layout, n) == ("hot", 8) else None
             name = f"nickel.transfers_per_second_{layout}_{n}_clients"
             figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
+    for layout, accounts in groups.items():
+        figures.append(_two_phase(env, layout, accounts))
     return figures
+
+
+def _two_phase(env: BenchEnv, layout: str, accounts: list[uuid.UUID]) -> Figure:
+    """Holds captured per second at HOLD_CLIENTS clients, against plain transfers in alternating windows."""
+    n, window = HOLD_CLIENTS, SECONDS / 2
+    plain: list[float] = []
+    two_phase: list[float] = []
+    for _ in range(HOLD_ROUNDS):
+        plain.append(_throughput(_via_bus, env.database_url, accounts, n, window))
+        two_phase.append(_throughput(_hold_and_capture, env.database_url, accounts, n, window))
+    note = (
+        f"{len(accounts)} accounts, {n} concurrent clients, {HOLD_ROUNDS} alternating windows of {window}s each;"
+        " a hold and its capture are two commands"
+    )
+    name = f"nickel.holds_captured_per_second_{layout}_{n}_clients"
+    goal = HOLD_GOAL if layout == "spread" else None
+    return Figure(
+        name, statistics.mean(two_phase), "payments/s", "plain transfers (bus)", statistics.mean(plain), note, goal
+    )

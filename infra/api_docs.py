@@ -13,7 +13,7 @@ from typing import Any
 
 SECTIONS = [
     ("Oxygen: entities and auth", ("/v1/entities", "/v1/auth", "/.well-known")),
-    ("Nickel: assets and wallets", ("/v1/assets", "/v1/wallets", "/v1/transfers")),
+    ("Nickel: assets and wallets", ("/v1/assets", "/v1/wallets", "/v1/transfers", "/v1/holds")),
     ("Carbon: groups", ("/v1/groups", "/v1/entities/me/groups")),
     ("Rhenium: messages", ("/v1/messages", "/v1/broadcasts", "/v1/realtime")),
     ("Francium: GraphQL and self-description", ("/v1/graphql", "/v1/health", "/v1/openapi.json")),
@@ -48,6 +48,8 @@ EXAMPLES: dict[str, Any] = {
     "transfers": 2,
     "total": 200,
     "read": False,
+    "captured": 0,
+    "reverses": None,
     "next_cursor": None,
     "query": "{ me { handle } }",
 }
@@ -59,9 +61,11 @@ IDS = {
     "from": "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
     "owner_id": "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
     "group_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+    "hold_id": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b",
+    "transfer_id": "0b6f3c1e-7d2a-4c8e-9f1a-2b3c4d5e6f70",
 }
 WHEN = "2026-12-02T10:15:30.123456Z"
-PREFERRED = ("transfer", "real", "member", "public", "active")  # the everyday value of an enum
+PREFERRED = ("transfer", "real", "member", "public", "active", "pending")  # the everyday value of an enum
 
 INTRO = """# Elements API reference
 
@@ -127,7 +131,7 @@ wait. Other addresses are not refused because of one address's failures.
 
 `POST /v1/graphql` with `{"query": ..., "variables"?: {...}, "operationName"?: ...}` answers
 GraphQL over the read side: `me`, `entity(id)`, `entityByHandle(handle)`, `assets`, `asset(code)`,
-`wallet { balances transfers(first, after) }`, `group(id) { members(first, after) }`, `myGroups`,
+`wallet { balances transfers(first, after) holds(first, after) }`, `group(id) { members(first, after) }`, `myGroups`,
 `inbox(first, after, unread)`. Fields are camelCase; connections are Relay-style (`edges { node
 cursor }`, `pageInfo { hasNextPage endCursor }`); the visibility rules are REST's. A field that
 fails comes in `errors` with `extensions.code` from the table above (HTTP 200, `data` keeps the
@@ -174,7 +178,7 @@ def _resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]
 def example(schema: dict[str, Any], document: dict[str, Any], name: str = "") -> Any:
     """An example value of ``schema`` (field-name examples first, then the schema's own shape)."""
     schema = _resolve(schema, document)
-    if name in EXAMPLES:
+    if name in EXAMPLES and EXAMPLES[name] in schema.get("enum", [EXAMPLES[name]]):
         return EXAMPLES[name]
     if "anyOf" in schema:
         options = [o for o in schema["anyOf"] if o.get("type") != "null"]
@@ -228,6 +232,8 @@ def _type(schema: dict[str, Any], document: dict[str, Any]) -> tuple[str, dict[s
 
 def _fields_table(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
     schema = _resolve(schema, document)
+    if "anyOf" in schema:  # an optional body: the object it is when sent
+        schema = _resolve(next(o for o in schema["anyOf"] if o.get("type") != "null"), document)
     required = set(schema.get("required", []))
     rows = ["| field | type | required | constraints |", "| --- | --- | --- | --- |"]
     for name, field in schema.get("properties", {}).items():
@@ -274,7 +280,8 @@ def _route(method: str, path: str, operation: dict[str, Any], document: dict[str
             lines.append(f"| `{name}` | {param['in']} | {flag} | {kind} | {_constraints(inner)} |")
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
     if body:
-        lines += ["", "Request body:", "", *_fields_table(body, document)]
+        title = "Request body:" if operation["requestBody"].get("required") else "Request body (may be left out):"
+        lines += ["", title, "", *_fields_table(body, document)]
     lines += ["", "Example request:", "", *_request(method, path, operation, body, document)]
     for status, answer in operation.get("responses", {}).items():
         if not status.startswith("2"):

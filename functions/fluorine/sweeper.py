@@ -1,6 +1,6 @@
-"""The scheduled sweeper: publishes outbox rows a crash left unpublished after their commit, and
-prunes what is kept only for a while (idempotency keys past 48 h, login failures past their window,
-refresh tokens past their expiry)."""
+"""The scheduled sweeper (every minute): expires Nickel's holds past ``expires_at``, publishes outbox
+rows a crash left unpublished after their commit, and prunes what is kept only for a while
+(idempotency keys past 48 h, login failures past their window, refresh tokens past their expiry)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from typing import Any
 
 import psycopg
 
-from fluorine import idempotency
+from fluorine import bus, idempotency
 from fluorine.commands.oxygen_auth import prune_credentials
 from fluorine.db import connection
 from fluorine.publisher import publish
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
+from shared.contracts.nickel_holds import EXPIRY_BATCH, ExpireHolds, HoldsExpired
 from shared.observability import logger
 
 GRACE_SECONDS = 2  # leave fresh rows to the request that wrote them
 BATCH = 500
+EXPIRY_BATCHES = 20  # at most 10,000 holds a run (about a second of the 60 s budget per batch at worst)
 
 
 def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, batch: int = BATCH) -> int:
@@ -42,6 +44,23 @@ def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, bat
     return len(records)
 
 
+def expire_holds(conn: psycopg.Connection, *, batch: int = EXPIRY_BATCH) -> int:
+    """Expire the holds past ``expires_at`` (Fluorine's system command ``ExpireHolds``, a transaction a
+    batch) and publish their events at once; how many expired. More than a run's share waits a minute."""
+    expired = 0
+    for _ in range(EXPIRY_BATCHES):
+        outcome = bus.execute(ExpireHolds(limit=batch).model_dump(mode="json"), conn)
+        if outcome.records:
+            publish(conn, outcome.records)
+        done = HoldsExpired.model_validate(outcome.result).expired
+        expired += done
+        if done < batch:
+            break
+    if expired:
+        logger.info("expired holds", extra={"count": expired})
+    return expired
+
+
 def prune(conn: psycopg.Connection) -> dict[str, int]:
     """Remove what is kept only for a while; how many rows of each kind."""
     with UnitOfWork(conn) as uow:
@@ -52,10 +71,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     for attempt in (1, 2):
         conn = connection()  # a new connection once the last one broke
         try:
-            return {"published": sweep(conn), **{f"pruned_{kind}": n for kind, n in prune(conn).items()}}
+            expired = expire_holds(conn)
+            published = sweep(conn)
+            return {
+                "expired_holds": expired,
+                "published": published,
+                **{f"pruned_{k}": n for k, n in prune(conn).items()},
+            }
         except psycopg.OperationalError:
             if attempt == 2 or not conn.broken:
                 raise
-            # Sweeping and pruning are idempotent (conditional puts, idempotent marks, deletes by age).
+            # Each step is idempotent (expiring only what is still pending and due, conditional puts,
+            # idempotent marks, deletes by age).
             logger.warning("database connection lost; sweeping again on a new one")
     raise AssertionError("unreachable")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from nickel import logic
-from nickel.models import CreateAssetBody, IssueBody, RedeemBody, TransferBody
+from nickel.models import CaptureBody, CreateAssetBody, HoldBody, IssueBody, RedeemBody, ReverseBody, TransferBody
 from shared.contracts.nickel import AssetOut, AssetState, TransferOut, TransferState
+from shared.contracts.nickel_holds import HoldOut, HoldState
 from shared.http import create_app, lambda_handler
 from shared.internal import CallResult
-from shared.routes import Call, Writes
+from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
 writes = Writes(app)
+HOLD = "/v1/holds/<hold_id>"
 
 
 @writes.post("/v1/assets", 201, AssetOut)
@@ -35,6 +37,32 @@ def redeem(code: str, body: RedeemBody, call: Call) -> CallResult[TransferState]
 def transfer(body: TransferBody, call: Call) -> CallResult[TransferState]:
     """Move an amount from the caller's wallet to another entity's."""
     return logic.transfer(body, call)
+
+
+@writes.post("/v1/transfers/<transfer_id>/reverse", 201, TransferOut, idempotency="required")
+def reverse(transfer_id: str, body: ReverseBody, call: Call) -> CallResult[TransferState]:
+    """Undo a transfer with a new transfer of kind ``reversal`` moving the amount back (platform admin)."""
+    return logic.reverse(uuid_or_404(transfer_id, "transfer"), body, call)
+
+
+@writes.post("/v1/holds", 201, HoldOut, idempotency="required")
+def place_hold(body: HoldBody, call: Call) -> CallResult[HoldState]:
+    """Reserve an amount of the caller's available balance for a payee, until captured, voided or expired."""
+    return logic.place_hold(body, call)
+
+
+@writes.post(f"{HOLD}/capture", 201, TransferOut, idempotency="required")
+def capture_hold(hold_id: str, call: Call, body: CaptureBody | None = None) -> CallResult[TransferState]:
+    """Take a pending hold (all of it, or ``amount``) as a ``capture`` transfer; the rest is released (payee).
+
+    The body may be left out: the whole hold is taken."""
+    return logic.capture_hold(uuid_or_404(hold_id, "hold"), body or CaptureBody(), call)
+
+
+@writes.post(f"{HOLD}/void", 200, HoldOut, idempotency="optional")
+def void_hold(hold_id: str, call: Call) -> CallResult[HoldState]:
+    """Release a pending hold entirely (payer or payee)."""
+    return logic.void_hold(uuid_or_404(hold_id, "hold"), call)
 
 
 handler = lambda_handler(app)

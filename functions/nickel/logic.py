@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from nickel.models import CreateAssetBody, IssueBody, RedeemBody, TransferBody
+from nickel.models import CaptureBody, CreateAssetBody, HoldBody, IssueBody, RedeemBody, ReverseBody, TransferBody
 from shared import internal
 from shared.access import require_role
-from shared.contracts.nickel import AssetState, CreateAsset, IssueAsset, PostTransfer, RedeemAsset, TransferState
+from shared.contracts.nickel import (
+    AssetState,
+    CreateAsset,
+    IssueAsset,
+    PostTransfer,
+    RedeemAsset,
+    ReverseTransfer,
+    TransferState,
+)
+from shared.contracts.nickel_holds import CaptureHold, HoldState, PlaceHold, VoidHold
 from shared.routes import Call
 
 
@@ -42,3 +51,38 @@ def transfer(body: TransferBody, call: Call) -> internal.CallResult[TransferStat
         idempotency=call.idempotency,
     )
     return internal.call("fluorine", command, TransferState, call.context)
+
+
+def reverse(transfer_id: uuid.UUID, body: ReverseBody, call: Call) -> internal.CallResult[TransferState]:
+    """Undo a transfer with a linked ``reversal`` transfer: platform admins only."""
+    require_role(call.caller)
+    command = ReverseTransfer(
+        id=uuid.uuid4(), transfer_id=transfer_id, reason=body.reason, idempotency=call.idempotency
+    )
+    return internal.call("fluorine", command, TransferState, call.context)
+
+
+def place_hold(body: HoldBody, call: Call) -> internal.CallResult[HoldState]:
+    command = PlaceHold(
+        id=uuid.uuid4(),
+        from_entity=call.entity_id,
+        to=body.to,
+        asset=body.asset,
+        amount=body.amount,
+        memo=body.memo,
+        expires_in=body.expires_in,
+        idempotency=call.idempotency,
+    )
+    return internal.call("fluorine", command, HoldState, call.context)
+
+
+def capture_hold(hold_id: uuid.UUID, body: CaptureBody, call: Call) -> internal.CallResult[TransferState]:
+    command = CaptureHold(
+        id=uuid.uuid4(), hold_id=hold_id, payee=call.entity_id, amount=body.amount, idempotency=call.idempotency
+    )
+    return internal.call("fluorine", command, TransferState, call.context)
+
+
+def void_hold(hold_id: uuid.UUID, call: Call) -> internal.CallResult[HoldState]:
+    command = VoidHold(hold_id=hold_id, by=call.entity_id, idempotency=call.idempotency)
+    return internal.call("fluorine", command, HoldState, call.context)

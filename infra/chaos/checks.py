@@ -88,13 +88,19 @@ def memberships(conn: psycopg.Connection, members: dict[str, dict[str, Any]]) ->
 
 
 def ledger(conn: psycopg.Connection) -> Check:
-    """Conservation (every asset's accounts sum to zero: holders hold issued - redeemed) and no negative balance."""
+    """Conservation (every asset's accounts sum to zero: holders hold issued - redeemed) and no negative balance.
+
+    Issued - redeemed is what left the issuer side less what came back to it: a reversal of an issue
+    returns value to the issuer side, one of a redemption takes it out again.
+    """
     negative = conn.execute("SELECT count(*) FROM ledger_accounts WHERE owner_id IS NOT NULL AND balance < 0")
     unbalanced = conn.execute("SELECT asset, sum(balance) FROM ledger_accounts GROUP BY asset HAVING sum(balance) <> 0")
     supply = conn.execute(
         "SELECT a.asset, coalesce(sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL), 0),"
-        " coalesce((SELECT sum(amount) FROM transfers t WHERE t.asset = a.asset AND kind = 'issue'), 0)"
-        " - coalesce((SELECT sum(amount) FROM transfers t WHERE t.asset = a.asset AND kind = 'redeem'), 0)"
+        " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
+        "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
+        " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
+        "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
         " FROM ledger_accounts a GROUP BY a.asset"
     ).fetchall()
     negatives = negative.fetchone()

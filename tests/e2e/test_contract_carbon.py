@@ -172,7 +172,7 @@ def test_a_broadcast_reaches_members_joined_before_it_and_a_distribution_pays_al
     settled(client, owner.headers, paid)  # a small group's payees are all in the payer's write version
     for actor, amount in ((owner, 20), (early, 40), (late, 40)):
         balances = client.get("/v1/wallets/me", headers=actor.headers).json()["balances"]
-        assert balances == [{"asset": code, "amount": amount, "scale": 0}]
+        assert balances == [{"asset": code, "amount": amount, "held": 0, "available": amount, "scale": 0}]
 
 
 def test_a_distribution_in_a_group_of_one_pays_no_one_and_still_answers_a_write_version(client: httpx.Client) -> None:

@@ -168,7 +168,7 @@ def test_an_idempotency_key_is_1_to_128_printable_ascii_and_space_is_printable(c
     assert_written(last, 201)
     settled(client, admin, last)
     wallet = client.get("/v1/wallets/me", headers=alice.headers)
-    assert wallet.json()["balances"] == [{"asset": code, "amount": 10, "scale": 2}]
+    assert wallet.json()["balances"] == [{"asset": code, "amount": 10, "held": 0, "available": 10, "scale": 2}]
 
 
 def test_x_min_version_must_be_ours_and_a_read_side_that_never_gets_there_is_503_not_ready(

@@ -70,12 +70,12 @@ def test_assets_and_the_wallet_page_transfers_as_a_relay_connection(client: http
     assert code in [a["code"] for a in gql(client, alice.headers, "{ assets { code } }")["data"]["assets"]]
     assert codes(gql(client, alice.headers, '{ asset(code: "NOPE-NOT-HERE") { code } }')) == ["not_found"]
     query = (
-        "query($after: String) { wallet { balances { asset amount scale } "
+        "query($after: String) { wallet { balances { asset amount held available scale } "
         "transfers(first: 2, after: $after) { edges { cursor node { id from to asset amount kind memo createdAt } } "
         f"{PAGE} }} }} }}"
     )
     first = gql(client, fresh(alice.headers, last), query)["data"]["wallet"]
-    assert first["balances"] == [{"asset": code, "amount": MAX - 6, "scale": 2}]
+    assert first["balances"] == [{"asset": code, "amount": MAX - 6, "held": 0, "available": MAX - 6, "scale": 2}]
     page = first["transfers"]
     assert [e["node"]["amount"] for e in page["edges"]] == [3, 2]
     assert page["pageInfo"]["hasNextPage"] is True

@@ -42,7 +42,8 @@ def test_issue_transfer_and_redeem_move_value_and_the_recipient_is_told(client: 
         "rent",
     )
     wallet = client.get("/v1/wallets/me", headers={**alice, **fresh(sent)}).json()
-    assert wallet == {"entity_id": alice_id, "balances": [{"asset": code, "amount": 750, "scale": 2}]}
+    balance = {"asset": code, "amount": 750, "held": 0, "available": 750, "scale": 2}
+    assert wallet == {"entity_id": alice_id, "balances": [balance]}
     history = client.get("/v1/wallets/me/transfers", params={"asset": code}, headers=bob).json()
     assert history["items"] == [transfer]
     redeemed = client.post(f"/v1/assets/{code}/redeem", json={"amount": 250}, headers=bob)

@@ -48,7 +48,8 @@ def test_the_readme_walkthrough_runs_as_written_and_does_what_it_says(stack_url:
     # his next one arrives live, GraphQL answers; no error came back and nothing was left in the working directory
     assert done.returncode == 0, done.stderr + done.stdout
     out = done.stdout
-    assert '"balances":[{"asset":"EUR","amount":7500,"scale":2}]' in out.replace(" ", ""), out
+    balance = '"balances":[{"asset":"EUR","amount":7500,"held":0,"available":7500,"scale":2}]'
+    assert balance in out.replace(" ", ""), out
     assert "Thanks for lunch!" in out, out
     assert 'live: {"type":"message","message":{' in out, out
     assert '"body":"Are you there?"' in out, out

@@ -1,9 +1,9 @@
-"""GraphQL over Nickel's read views: assets, the wallet's balances and transfer history."""
+"""GraphQL over Nickel's read views: assets, the wallet's balances, transfer history and holds."""
 
 from __future__ import annotations
 
 from tests.integration.graphql_support import codes, graphql
-from tests.integration.nickel_support import issue, new_asset, pay
+from tests.integration.nickel_support import capture, hold, issue, new_asset, pay, reverse
 from tests.integration.social_support import person, read
 from tests.support.streams import StreamDriver
 
@@ -42,11 +42,12 @@ def test_wallet_balances_carry_64_bit_amounts_as_json_integers(stack: StreamDriv
     assert issue(stack, admin, alice, BIG).status == 201
 
     # When alice asks for her wallet
-    answer = graphql(alice, "{ wallet { balances { asset amount scale } } }")
+    answer = graphql(alice, "{ wallet { balances { asset amount held available scale } } }")
 
     # Then the amount is exact, an integer, as REST has it
-    assert answer.body == {"data": {"wallet": {"balances": [{"asset": "USD", "amount": BIG, "scale": 2}]}}}
-    assert read("/v1/wallets/me", alice).body["balances"][0]["amount"] == BIG
+    balance = {"asset": "USD", "amount": BIG, "held": 0, "available": BIG, "scale": 2}
+    assert answer.body == {"data": {"wallet": {"balances": [balance]}}}
+    assert read("/v1/wallets/me", alice).body["balances"] == [balance]
 
 
 def test_wallet_transfers_page_newest_first_and_filter_by_asset(stack: StreamDriver) -> None:
@@ -95,3 +96,71 @@ def test_a_transfer_edge_cursor_continues_after_its_node_and_a_bad_asset_is_inva
     # Then the rest follows, and the bad code is invalid_request
     assert [e["node"]["amount"] for e in rest] == [e["node"]["amount"] for e in everything[1:]]
     assert codes(bad) == ["invalid_request"]
+
+
+HOLDS = (
+    "query($a: String, $role: HoldRole, $status: HoldStatus) { wallet {"
+    " balances { asset amount held available }"
+    " holds(first: 2, after: $a, role: $role, status: $status) {"
+    " edges { cursor node { id from to amount captured status memo expiresAt } }"
+    " pageInfo { hasNextPage endCursor } } } }"
+)
+
+
+def test_wallet_holds_page_newest_first_by_role_and_status_with_held_and_available_balances(
+    stack: StreamDriver,
+) -> None:
+    # Given alice holding three times for bob (the first captured), and bob once for alice
+    admin, alice, bob = person(stack, frozenset({"admin"})), person(stack), person(stack)
+    new_asset(stack, admin, "USD")
+    issue(stack, admin, alice, 100)
+    issue(stack, admin, bob, 100)
+    ids = [hold(stack, alice, bob, amount, memo=f"#{amount}").body["id"] for amount in (10, 20, 30)]
+    theirs = hold(stack, bob, alice, 5).body["id"]
+    assert capture(stack, bob, ids[0], 4).status == 201
+
+    # When alice pages through all her holds, and asks for those she pays that are pending
+    seen, after = [], None
+    while True:
+        wallet = graphql(alice, HOLDS, {"a": after}).body["data"]["wallet"]
+        seen += [e["node"] for e in wallet["holds"]["edges"]]
+        if not wallet["holds"]["pageInfo"]["hasNextPage"]:
+            break
+        after = wallet["holds"]["pageInfo"]["endCursor"]
+    pending = graphql(alice, HOLDS, {"role": "PAYER", "status": "PENDING"}).body["data"]["wallet"]
+
+    # Then the order is REST's, the statuses are GraphQL enums, and the balance shows what is held
+    rest = read("/v1/holds", alice, query={"limit": "100"}).body["items"]
+    assert [h["id"] for h in seen] == [h["id"] for h in rest] == [theirs, *reversed(ids)]
+    assert [(h["status"], h["captured"]) for h in seen] == [
+        ("PENDING", 0),
+        ("PENDING", 0),
+        ("PENDING", 0),
+        ("CAPTURED", 4),
+    ]
+    assert [e["node"]["id"] for e in pending["holds"]["edges"]] == [ids[2], ids[1]]
+    assert pending["holds"]["pageInfo"]["hasNextPage"] is False
+    assert pending["balances"] == [{"asset": "USD", "amount": 96, "held": 50, "available": 46}]
+    rest_of = graphql(alice, HOLDS, {"role": "PAYER", "status": "PENDING", "a": pending["holds"]["edges"][0]["cursor"]})
+    assert [e["node"]["id"] for e in rest_of.body["data"]["wallet"]["holds"]["edges"]] == [ids[1]]
+    bad = graphql(alice, "{ wallet { holds(status: OPEN) { edges { cursor } } } }")
+    assert (bad.status, codes(bad)) == (400, ["invalid_request"])
+
+
+def test_a_reversal_names_the_transfer_it_reverses_in_the_history(stack: StreamDriver) -> None:
+    # Given a payment from alice to bob, reversed by an admin
+    admin, alice, bob = person(stack, frozenset({"admin"})), person(stack), person(stack)
+    new_asset(stack, admin, "USD")
+    issue(stack, admin, alice, 100)
+    paid = pay(stack, alice, bob, 30).body
+    undone = reverse(stack, admin, paid["id"], "paid twice").body
+
+    # When bob reads his history
+    query = "{ wallet { transfers { edges { node { id kind memo reverses } } } } }"
+    edges = graphql(bob, query).body["data"]["wallet"]["transfers"]["edges"]
+
+    # Then the reversal comes first and names the payment; the payment names nothing
+    assert [e["node"] for e in edges] == [
+        {"id": undone["id"], "kind": "reversal", "memo": "paid twice", "reverses": paid["id"]},
+        {"id": paid["id"], "kind": "transfer", "memo": None, "reverses": None},
+    ]

@@ -36,10 +36,13 @@ def test_an_admin_issues_to_a_wallet_and_the_holder_sees_balance_and_history(sta
     assert issued.status == 201, issued.body
     assert issued.header("X-Write-Version")
     transfer = issued.body
-    assert set(transfer) == {"id", "from", "to", "asset", "amount", "memo", "kind", "created_at"}
+    assert set(transfer) == {"id", "from", "to", "asset", "amount", "memo", "kind", "reverses", "created_at"}
+    assert transfer["reverses"] is None
     assert (transfer["from"], transfer["to"], transfer["asset"]) == (None, str(alice.entity_id), "USD")
     assert (transfer["amount"], transfer["kind"]) == (1_000, "issue")
-    assert read("/v1/wallets/me", alice).body["balances"] == [{"asset": "USD", "amount": 1_000, "scale": 2}]
+    assert read("/v1/wallets/me", alice).body["balances"] == [
+        {"asset": "USD", "amount": 1_000, "held": 0, "available": 1_000, "scale": 2}
+    ]
     assert read("/v1/wallets/me/transfers", alice).body == {"items": [transfer], "next_cursor": None}
 
 

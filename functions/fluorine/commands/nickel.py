@@ -48,29 +48,29 @@ def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
 
 @command_handler(IssueAsset, authority=Authority.ADMIN)
 def issue_asset(cmd: IssueAsset, uow: UnitOfWork) -> TransferState:
-    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_asset(uow, cmd.asset)
     ledger.require_active(uow, cmd.to)
     ledger.ensure_accounts(uow, cmd.asset, [cmd.to])
     accounts = ledger.lock_accounts(uow, cmd.asset, [ISSUER, cmd.to])
     ledger.require_supply_room(accounts[ISSUER], cmd.amount)
     posting = Posting(id=cmd.id, source=ISSUER, target=cmd.to, amount=cmd.amount, kind="issue")
-    return _post_one(uow, cmd.asset, scale, accounts, posting)
+    return _post_one(uow, cmd.asset, accounts, posting)
 
 
 @command_handler(RedeemAsset, acts_as="from_entity")
 def redeem_asset(cmd: RedeemAsset, uow: UnitOfWork) -> TransferState:
-    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_asset(uow, cmd.asset)
     accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, ISSUER])
     ledger.require_funds(accounts.get(cmd.from_entity), cmd.amount)
     posting = Posting(id=cmd.id, source=cmd.from_entity, target=ISSUER, amount=cmd.amount, kind="redeem")
-    return _post_one(uow, cmd.asset, scale, accounts, posting)
+    return _post_one(uow, cmd.asset, accounts, posting)
 
 
 @command_handler(PostTransfer, acts_as="from_entity")
 def post_transfer(cmd: PostTransfer, uow: UnitOfWork) -> TransferState:
     if cmd.to == cmd.from_entity:
         raise OperationFailed("A transfer to oneself is not allowed.")
-    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_asset(uow, cmd.asset)
     ledger.require_active(uow, cmd.to)
     ledger.ensure_accounts(uow, cmd.asset, [cmd.to])
     accounts = ledger.lock_accounts(uow, cmd.asset, [cmd.from_entity, cmd.to])
@@ -78,19 +78,19 @@ def post_transfer(cmd: PostTransfer, uow: UnitOfWork) -> TransferState:
     posting = Posting(
         id=cmd.id, source=cmd.from_entity, target=cmd.to, amount=cmd.amount, kind="transfer", memo=cmd.memo
     )
-    return _post_one(uow, cmd.asset, scale, accounts, posting)
+    return _post_one(uow, cmd.asset, accounts, posting)
 
 
-def _post_one(uow: UnitOfWork, asset: str, scale: int, accounts: ledger.Accounts, posting: Posting) -> TransferState:
+def _post_one(uow: UnitOfWork, asset: str, accounts: ledger.Accounts, posting: Posting) -> TransferState:
     (posted,) = ledger.post(uow, asset, accounts, [posting])
-    ledger.emit_balances(uow, asset, scale, accounts)
+    ledger.emit_balances(uow, accounts.values())
     return posted
 
 
 @command_handler(DistributeAsset, acts_as="from_entity")
 def distribute_asset(cmd: DistributeAsset, uow: UnitOfWork) -> DistributionResult:
     """Pay ``amount_each`` to every (active) recipient but the payer, in one all-or-nothing posting."""
-    scale = ledger.asset_scale(uow, cmd.asset)
+    ledger.require_asset(uow, cmd.asset)
     wanted = sorted({r for r in cmd.recipients if r != cmd.from_entity})
     known = ledger.active_entities(uow, wanted)
     if len(known) != len(wanted):
@@ -109,7 +109,7 @@ def distribute_asset(cmd: DistributeAsset, uow: UnitOfWork) -> DistributionResul
         for p in payees
     ]
     ledger.post(uow, cmd.asset, accounts, postings)
-    ledger.emit_balances(uow, cmd.asset, scale, accounts)
+    ledger.emit_balances(uow, accounts.values())
     # The payer's wallet, then the first payees': a small group's members all read their payment
     # back with X-Min-Version (a large group's later ones are eventually consistent), and the
     # token stays header-sized (about 70 bytes a wallet).

@@ -3,8 +3,9 @@
 A command (1) checks the asset and the parties, (2) makes sure the receiving accounts exist
 (inserted in a fixed order), (3) locks every account it touches with ``FOR UPDATE`` ordered by
 account id — one global order, so concurrent postings on the same hot accounts wait for each
-other instead of deadlocking — (4) checks balances on the locked rows and (5) inserts the journal
-rows; the journal's trigger moves the balances (see schema/migrations/0004_nickel.sql).
+other instead of deadlocking — (4) checks available balances (``balance - held``) on the locked
+rows and (5) inserts the journal rows; the journal's trigger moves the balances (see
+schema/migrations/0004_nickel.sql; holds move ``held`` the same way, 0010_holds.sql).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+
+from psycopg.rows import class_row
 
 from fluorine.uow import UnitOfWork
 from shared.contracts.nickel import (
@@ -27,6 +30,11 @@ from shared.errors import NotFound, OperationFailed
 from shared.validation import MAX_AMOUNT
 
 ISSUER = None  # the owner of an asset's issuer account
+BALANCES = (
+    "SELECT a.owner_id AS entity_id, a.asset, a.balance AS amount, a.held, s.scale, a.version"
+    " FROM ledger_accounts a JOIN assets s ON s.code = a.asset"
+    " WHERE a.id = ANY(%s) AND a.owner_id IS NOT NULL ORDER BY a.id"
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,12 @@ class Account:
     id: int
     owner_id: UUID | None
     balance: int
+    held: int
     version: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
 
 
 Accounts = dict[UUID | None, Account]
@@ -50,21 +63,22 @@ class Posting:
     amount: int
     kind: TransferKind
     memo: str | None = None
+    reverses: UUID | None = None  # a reversal: the transfer it undoes
+    hold_id: UUID | None = None  # a capture: the hold it settles
 
 
 def posted_state(posting: Posting, asset: str, created_at: datetime) -> TransferState:
     fields = {"from": posting.source, "to": posting.target, "memo": posting.memo, "kind": posting.kind}
+    fields["reverses"] = posting.reverses
     return TransferState.model_validate(
         {**fields, "id": posting.id, "asset": asset, "amount": posting.amount, "created_at": created_at}
     )
 
 
-def asset_scale(uow: UnitOfWork, code: str) -> int:
-    """The asset's scale; 404 if there is no such asset."""
-    row = uow.execute("SELECT scale FROM assets WHERE code = %s", (code,)).fetchone()
-    if row is None:
+def require_asset(uow: UnitOfWork, code: str) -> None:
+    """404 if there is no such asset."""
+    if uow.execute("SELECT 1 FROM assets WHERE code = %s", (code,)).fetchone() is None:
         raise NotFound("The asset does not exist.")
-    return int(row[0])
 
 
 def active_entities(uow: UnitOfWork, ids: Iterable[UUID]) -> dict[UUID, bool]:
@@ -75,6 +89,19 @@ def active_entities(uow: UnitOfWork, ids: Iterable[UUID]) -> dict[UUID, bool]:
 
 def require_active(uow: UnitOfWork, entity_id: UUID) -> None:
     if not active_entities(uow, [entity_id]).get(entity_id):
+        raise NotFound("The recipient does not exist.")
+
+
+def require_asset_and_recipient(uow: UnitOfWork, code: str, recipient: UUID) -> None:
+    """404 if there is no such asset, or the recipient is unknown or deactivated (one round trip)."""
+    row = uow.execute(
+        "SELECT EXISTS (SELECT 1 FROM assets WHERE code = %s),"
+        " EXISTS (SELECT 1 FROM entities WHERE id = %s AND status = 'active')",
+        (code, recipient),
+    ).fetchone()
+    if row is None or not row[0]:
+        raise NotFound("The asset does not exist.")
+    if not row[1]:
         raise NotFound("The recipient does not exist.")
 
 
@@ -92,7 +119,7 @@ def lock_accounts(uow: UnitOfWork, asset: str, owners: Iterable[UUID | None]) ->
     wanted = set(owners)
     holders = [o for o in wanted if o is not None]
     rows = uow.execute(
-        "SELECT id, owner_id, balance, version FROM ledger_accounts"
+        "SELECT id, owner_id, balance, held, version FROM ledger_accounts"
         " WHERE asset = %s AND (owner_id = ANY(%s) OR (%s AND owner_id IS NULL)) ORDER BY id FOR UPDATE",
         (asset, holders, ISSUER in wanted),
     ).fetchall()
@@ -100,8 +127,9 @@ def lock_accounts(uow: UnitOfWork, asset: str, owners: Iterable[UUID | None]) ->
 
 
 def require_funds(account: Account | None, amount: int) -> None:
-    if account is None or account.balance < amount:
-        raise OperationFailed("The balance is not enough for this amount.")
+    """Refuse to spend more than the available balance (what pending holds reserve is not spendable)."""
+    if account is None or account.available < amount:
+        raise OperationFailed("The available balance is not enough for this amount.")
 
 
 def require_supply_room(issuer: Account, amount: int) -> None:
@@ -115,10 +143,12 @@ def post(
 ) -> list[TransferState]:
     """Write the journal rows (moving the balances) and their events; the posted transfers."""
     rows = uow.execute(
-        "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, memo, kind)"
-        " SELECT t.id, %s, t.debit, t.credit, t.src, t.dst, t.amount, t.memo, t.kind FROM unnest("
-        "%s::uuid[], %s::bigint[], %s::bigint[], %s::uuid[], %s::uuid[], %s::bigint[], %s::text[], %s::text[])"
-        " AS t(id, debit, credit, src, dst, amount, memo, kind) RETURNING id, created_at",
+        "INSERT INTO transfers"
+        " (id, asset, debit_account, credit_account, from_entity, to_entity, amount, memo, kind, reverses, hold_id)"
+        " SELECT t.id, %s, t.debit, t.credit, t.src, t.dst, t.amount, t.memo, t.kind, t.reverses, t.hold FROM unnest("
+        "%s::uuid[], %s::bigint[], %s::bigint[], %s::uuid[], %s::uuid[], %s::bigint[], %s::text[], %s::text[],"
+        " %s::uuid[], %s::uuid[]) AS t(id, debit, credit, src, dst, amount, memo, kind, reverses, hold)"
+        " RETURNING id, created_at",
         (
             asset,
             [p.id for p in postings],
@@ -129,6 +159,8 @@ def post(
             [p.amount for p in postings],
             [p.memo for p in postings],
             [p.kind for p in postings],
+            [p.reverses for p in postings],
+            [p.hold_id for p in postings],
         ),
     ).fetchall()
     created: dict[UUID, datetime] = {row[0]: row[1] for row in rows}
@@ -138,12 +170,10 @@ def post(
     return posted
 
 
-def emit_balances(uow: UnitOfWork, asset: str, scale: int, accounts: Accounts) -> None:
-    """One ``BalanceChanged`` per holder account touched, carrying its balance after the postings."""
-    ids = [a.id for owner, a in accounts.items() if owner is not None]
-    rows = uow.execute(
-        "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id", (ids,)
-    ).fetchall()
-    for owner, balance, version in rows:
-        state = BalanceState(entity_id=owner, asset=asset, amount=balance, scale=scale, version=version)
-        uow.emit(wallet_aggregate(owner, asset), version, "BalanceChanged", state)
+def emit_balances(uow: UnitOfWork, accounts: Iterable[Account | int]) -> None:
+    """One ``BalanceChanged`` per holder account touched (accounts or their ids), after the changes."""
+    ids = sorted({a if isinstance(a, int) else a.id for a in accounts})
+    with uow.conn.cursor(row_factory=class_row(BalanceState)) as cursor:
+        states = cursor.execute(BALANCES, (ids,)).fetchall()
+    for state in states:
+        uow.emit(wallet_aggregate(state.entity_id, state.asset), state.version, "BalanceChanged", state)

@@ -3,7 +3,7 @@
 A REST page only needs the cursor after its last item; a Relay edge carries one per node. These
 rebuild that position from the item itself, with the same keys its view writes (members: the
 GSI1 ``members#<group>`` partition; inbox: the ``before`` sort key of messages.inbox_page;
-transfers: a party's history item).
+transfers: a party's history item; holds: a party's hold item, by role and status as listed).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from francium import cache
+from francium.views import holds
 from francium.views.groups import timekey
 from francium.views.messages import sort_key
 from francium.views.wallets import history_partition
 from shared.contracts.carbon import MemberState, member_aggregate
 from shared.contracts.nickel import TransferState, transfer_aggregate
+from shared.contracts.nickel_holds import HoldRole, HoldState, HoldStatus, hold_aggregate
 from shared.contracts.rhenium import MessageState
 from shared.pagination import encode_cursor
 
@@ -42,5 +44,17 @@ def transfer_cursor(state: TransferState, party: UUID, asset: str | None) -> str
         "sk": f"party#{party}",
         f"{index}pk": history_partition(party, asset),
         f"{index}sk": f"{timekey(state.created_at)}#{state.id}",
+    }
+    return encode_cursor(position) or ""
+
+
+def hold_cursor(state: HoldState, party: UUID, role: HoldRole | None, status: HoldStatus | None) -> str:
+    """After one hold of a party's list (GSI2 when filtered by status, else GSI1)."""
+    index = "gsi2" if status else "gsi1"
+    position = {
+        "pk": hold_aggregate(state.id),
+        "sk": holds.item_key(party, role),
+        f"{index}pk": holds.holds_partition(party, role, status),
+        f"{index}sk": holds.sort_key(state),
     }
     return encode_cursor(position) or ""

@@ -1,41 +1,30 @@
-"""GraphQL types of Nickel's reads: assets, the caller's wallet and transfer history.
+"""GraphQL types of Nickel's reads: assets, the caller's wallet, its transfer history and its holds.
 
 Amounts are 64-bit (up to 2^63-1): GraphQL's Int is 32-bit, so they travel as the ``Amount``
-scalar, a JSON integer like REST's.
+scalar (``francium.graphql.scalars``), a JSON integer like REST's.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, NewType
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 
 from francium.graphql.connections import Connection, checked_cursor, connection, page_size
-from francium.graphql.paging import transfer_cursor
-from francium.views import wallets
+from francium.graphql.holds import Hold, HoldRole, HoldStatus, filters
+from francium.graphql.paging import hold_cursor, transfer_cursor
+from francium.graphql.scalars import AMOUNT_SCALAR, Amount
+from francium.views import holds, wallets
 from shared.contracts.nickel import AssetState, TransferState
 from shared.errors import InvalidRequest
 from shared.validation import ASSET_CODE_PATTERN
 
+__all__ = ["AMOUNT_SCALAR", "ASSET_CODE", "Amount", "Asset", "Wallet"]
 ASSET_CODE = re.compile(ASSET_CODE_PATTERN)
-
-
-def _amount(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("Amount must be an integer")
-    return value
-
-
-Amount = NewType("Amount", int)
-AMOUNT_SCALAR = strawberry.scalar(
-    name="Amount",
-    description="An amount in the asset's minor units: a JSON integer up to 9223372036854775807.",
-    serialize=int,
-    parse_value=_amount,
-)
+FIRST = Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")]
 
 
 @strawberry.type(description="An asset.")
@@ -53,7 +42,9 @@ class Asset:
 @strawberry.type(description="One balance of the caller's wallet.")
 class Balance:
     asset: str
-    amount: Amount
+    amount: Amount = strawberry.field(description="What the caller owns.")
+    held: Amount = strawberry.field(description="What the caller's pending holds reserve of it.")
+    available: Amount = strawberry.field(description="What the caller may spend: amount - held.")
     scale: int
 
 
@@ -66,6 +57,7 @@ class Transfer:
     amount: Amount
     memo: str | None
     kind: str
+    reverses: strawberry.ID | None = strawberry.field(description="For a reversal: the transfer it undoes.")
     created_at: datetime
 
     @classmethod
@@ -78,6 +70,7 @@ class Transfer:
             amount=Amount(state.amount),
             memo=state.memo,
             kind=state.kind,
+            reverses=strawberry.ID(str(state.reverses)) if state.reverses else None,
             created_at=state.created_at,
         )
 
@@ -89,12 +82,34 @@ class Wallet:
     @strawberry.field(description="Balances by asset code (zero balances may be left out).")
     def balances(self) -> list[Balance]:
         found = wallets.balances(UUID(str(self.entity_id)))
-        return [Balance(asset=b.asset, amount=Amount(b.amount), scale=b.scale) for b in found]
+        return [
+            Balance(
+                asset=b.asset,
+                amount=Amount(b.amount),
+                held=Amount(b.held),
+                available=Amount(b.available),
+                scale=b.scale,
+            )
+            for b in found
+        ]
+
+    @strawberry.field(description="The caller's holds, newest first (as payer or payee, of one status, if given).")
+    def holds(
+        self,
+        first: FIRST = None,
+        after: str | None = None,
+        role: HoldRole | None = None,
+        status: HoldStatus | None = None,
+    ) -> Connection[Hold] | None:
+        owner = UUID(str(self.entity_id))
+        as_role, in_status = filters(role, status)
+        page, more = holds.holds_page(owner, as_role, in_status, page_size(first), checked_cursor(after))
+        return connection(page, more, lambda h: hold_cursor(h, owner, as_role, in_status), Hold.of)
 
     @strawberry.field(description="The caller's transfers, newest first (of one asset, if given).")
     def transfers(
         self,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100 (default 20).")] = None,
+        first: FIRST = None,
         after: str | None = None,
         asset: str | None = None,
     ) -> Connection[Transfer] | None:

@@ -37,9 +37,9 @@ def get_asset(code: str) -> AssetOut:
 
 @router.get("/v1/wallets/me")
 def my_wallet() -> WalletOut:
-    """The caller's balances, by asset code."""
+    """The caller's balances by asset code: what it owns, what pending holds reserve, what it may spend."""
     caller = require_caller(router.current_event.raw_event)
-    balances = [BalanceOut(asset=b.asset, amount=b.amount, scale=b.scale) for b in wallets.balances(caller.entity_id)]
+    balances = [BalanceOut.of(b) for b in wallets.balances(caller.entity_id)]
     return WalletOut(entity_id=caller.entity_id, balances=balances)
 
 

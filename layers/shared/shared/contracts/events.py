@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from shared.contracts.carbon import GroupState, MemberState
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel import AssetState, BalanceState, TransferState
+from shared.contracts.nickel_holds import HoldState
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
 from shared.contracts.rhenium import MessageState, ReadState
@@ -24,6 +25,7 @@ STATE_BY_AGGREGATE: dict[str, type[BaseModel]] = {
     "asset": AssetState,
     "wallet": BalanceState,
     "transfer": TransferState,
+    "hold": HoldState,
     "group": GroupState,
     "member": MemberState,
     "message": MessageState,

@@ -1,9 +1,10 @@
 """Nickel's contracts: assets, balances and transfers on the change feed, and Fluorine's commands.
 
 Aggregates: ``asset#<code>`` (``AssetCreated``), ``wallet#<entity>:<asset>`` (one ledger account:
-``BalanceChanged``, its version bumped by every posting) and ``transfer#<id>`` (``TransferPosted``,
-version 1: transfers are immutable). ``TransferState`` is the full transfer; ``from`` and ``to`` are
-entity ids, ``None`` for the asset's issuer side.
+``BalanceChanged``, its version bumped by every posting and every hold placed or resolved) and
+``transfer#<id>`` (``TransferPosted``, version 1: transfers are immutable). ``TransferState`` is the
+full transfer; ``from`` and ``to`` are entity ids, ``None`` for the asset's issuer side; a reversal
+names the transfer it ``reverses``. Holds are in ``shared.contracts.nickel_holds``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.changes import Idempotency
-from shared.validation import Amount, AssetCode, DisplayName
+from shared.validation import Amount, AssetCode, DisplayName, NotBlank
 
 AssetName = DisplayName  # the same rule: 1..100 characters, not blank
 Scale = Annotated[int, Field(ge=0, le=18, strict=True)]
 Memo = Annotated[str, StringConstraints(max_length=280)]
-TransferKind = Literal["issue", "transfer", "redeem", "distribution"]
+TransferKind = Literal["issue", "transfer", "redeem", "distribution", "capture", "reversal"]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=280), NotBlank]
 TRANSFER_POSTED = "TransferPosted"
 
 
@@ -45,13 +47,22 @@ class AssetState(BaseModel):
 
 
 class BalanceState(BaseModel):
-    """One entity's balance of one asset (a ledger account), after a posting."""
+    """One entity's balance of one asset (a ledger account), after a posting or a hold's change.
+
+    ``amount`` is what the entity owns, ``held`` what its pending holds reserve of it (absent from
+    events older than holds: 0); what it may spend is ``amount - held``.
+    """
 
     entity_id: UUID
     asset: str
     amount: int
+    held: int = 0
     scale: int
     version: int = Field(ge=1)
+
+    @property
+    def available(self) -> int:
+        return self.amount - self.held
 
 
 class TransferState(BaseModel):
@@ -66,6 +77,7 @@ class TransferState(BaseModel):
     amount: int
     memo: str | None = None
     kind: TransferKind
+    reverses: UUID | None = None  # a reversal: the transfer it undoes
     created_at: datetime
     version: int = Field(default=1, ge=1)
 
@@ -127,6 +139,21 @@ class DistributeAsset(BaseModel):
     recipients: list[UUID] = Field(max_length=10_000)
 
 
+class ReverseTransfer(BaseModel):
+    """Undo transfer ``transfer_id`` with a new, linked transfer of kind ``reversal`` (platform admin).
+
+    The same amount moves back: from the original's recipient (the issuer side for a redemption)
+    to its sender (the issuer side for an issue). ``reason`` becomes the reversal's memo. At most
+    one reversal per transfer (409), never of a reversal (422), and only from available value (422).
+    """
+
+    command: Literal["reverse_transfer"] = "reverse_transfer"
+    id: UUID
+    transfer_id: UUID
+    reason: Reason
+    idempotency: Idempotency | None = None
+
+
 class DistributionResult(BaseModel):
     transfers: int
     total: int
@@ -158,6 +185,7 @@ class TransferOut(BaseModel):
     amount: int
     memo: str | None = None
     kind: TransferKind
+    reverses: UUID | None = Field(default=None, description="For a reversal: the transfer it undoes.")
     created_at: datetime
 
     @classmethod
@@ -172,8 +200,16 @@ class TransferList(BaseModel):
 
 class BalanceOut(BaseModel):
     asset: str
-    amount: int
+    amount: int = Field(description="What the caller owns.")
+    held: int = Field(description="What the caller's pending holds reserve of it.")
+    available: int = Field(description="What the caller may spend: amount - held.")
     scale: int
+
+    @classmethod
+    def of(cls, state: BalanceState) -> BalanceOut:
+        return cls(
+            asset=state.asset, amount=state.amount, held=state.held, available=state.available, scale=state.scale
+        )
 
 
 class WalletOut(BaseModel):
