@@ -20,6 +20,7 @@ from francium.projector import projection
 from francium.views.groups import timekey
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import HoldRole, HoldState, HoldStatus, hold_aggregate
+from shared.readcache import decode
 
 
 def holds_partition(entity_id: UUID | str, role: HoldRole | None = None, status: HoldStatus | None = None) -> str:
@@ -56,7 +57,7 @@ def project_hold(record: ChangeRecord) -> list[CacheItem]:
 def hold(hold_id: UUID, entity_id: UUID) -> HoldState | None:
     """The hold, if ``entity_id`` is its payer or its payee (None otherwise: it may not know it exists)."""
     data = cache.get(hold_aggregate(hold_id))
-    state = HoldState.model_validate(data) if data else None
+    state = decode(HoldState, data) if data else None
     return state if state is not None and state.role_of(entity_id) is not None else None
 
 
@@ -67,4 +68,4 @@ def holds_page(
     index = "gsi2" if status else "gsi1"
     partition = holds_partition(entity_id, role, status)
     items, after = cache.query_page(partition, index=index, limit=limit, cursor=cursor, newest_first=True)
-    return [HoldState.model_validate(i) for i in items], after
+    return [decode(HoldState, i) for i in items], after
