@@ -60,10 +60,18 @@ def conditional_put(item: CacheItem) -> dict[str, Any]:
     }
 
 
-def put_if_newer(item: CacheItem) -> bool:
-    """Write ``item`` unless the cache already holds that key at the same or a newer version."""
+def put_if_newer(item: CacheItem, *, replacing: int | None = None) -> bool:
+    """Write ``item`` unless the cache already holds that key at the same or a newer version.
+
+    ``replacing``: also overwrite an item still at that version (a repair replacing a wrong item
+    in one conditional write, so a reader never sees the key empty in between).
+    """
+    request = conditional_put(item)
+    if replacing is not None:
+        request["ConditionExpression"] += " OR ver = :was"
+        request["ExpressionAttributeValues"][":was"] = {"N": str(replacing)}
     try:
-        dynamodb().put_item(**conditional_put(item))
+        dynamodb().put_item(**request)
         return True
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -44,7 +44,7 @@ from shared.internal import InternalRequest, call, failure_response
 from shared.observability import logger
 
 REPORTED = 1000  # drift entries listed in a report (the count covers them all)
-DELETE_FIRST = frozenset({"newer", "mismatch", "orphan"})
+WRONG = frozenset({"newer", "mismatch", "orphan"})
 
 
 def truth(aggregate: str | None = None) -> Iterator[list[ChangeRecord]]:
@@ -127,16 +127,28 @@ def delete_if_unchanged(drift: Drift) -> None:
 
 
 def repair_cache(found: list[tuple[ChangeRecord | None, Drift]], *, exclusive: bool = False) -> int:
-    """Delete what must go first, then re-apply the latest events of the drifted aggregates; how
-    many items were written (``exclusive``: see ``rebuild``)."""
-    for _, drift in found:
-        if drift.kind in DELETE_FIRST:
-            delete_if_unchanged(drift)
+    """Re-apply the latest events of the drifted aggregates and delete what no event explains; how
+    many items were written (``exclusive``: see ``rebuild``).
+
+    A wrong item that the latest event rewrites is replaced in one conditional write (never deleted
+    first), so a reader racing the repair sees the old item or the new one, never a 404.
+    """
     records = {r.aggregate: r for r, _ in found if r is not None}.values()
     items = [item for record in records for item in expected_items(record)]
+    rewrites = {(i.pk, i.sk) for i in items}
+    replacing: dict[tuple[str, str], int] = {}
+    for _, drift in found:
+        if drift.kind not in WRONG:
+            continue
+        if (drift.pk, drift.sk) in rewrites and drift.cached_version is not None:
+            replacing[(drift.pk, drift.sk)] = drift.cached_version
+        elif (drift.pk, drift.sk) not in rewrites:
+            delete_if_unchanged(drift)
     absent = {(d.pk, d.sk) for _, d in found if d.kind == "missing"} if exclusive else set()
     rewritten = cache.put_absent([i for i in items if (i.pk, i.sk) in absent])
-    return rewritten + sum(cache.put_if_newer(i) for i in items if (i.pk, i.sk) not in absent)
+    return rewritten + sum(
+        cache.put_if_newer(i, replacing=replacing.get((i.pk, i.sk))) for i in items if (i.pk, i.sk) not in absent
+    )
 
 
 def repair(command: RepairAggregates) -> Repaired:

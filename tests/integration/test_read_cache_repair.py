@@ -131,3 +131,31 @@ def test_verify_reports_unreadable_items_and_rebuild_replaces_them(stack: Stream
     assert done["rewritten"] == 2
     assert maintenance.verify()["count"] == 0
     assert read("/v1/entities/me", who).status == 200
+
+
+def test_a_repair_replaces_a_wrong_item_in_place_so_a_racing_reader_never_finds_the_key_empty(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an entity whose item holds a wrong body and one whose version is ahead of the truth
+    garbled, ahead = person(stack), person(stack)
+    corrupt(stack, f"entity#{garbled.entity_id}", data={"S": '{"id": "not an entity"}'})
+    corrupt(stack, f"entity#{ahead.entity_id}", ver={"N": "99"})
+    deleted: list[Any] = []
+    real = maintenance.dynamodb
+
+    class Watching:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real(), name)
+
+        def delete_item(self, **request: Any) -> Any:
+            deleted.append(request["Key"])
+            return real().delete_item(**request)
+
+    monkeypatch.setattr(maintenance, "dynamodb", Watching)
+    # When they are repaired
+    assert maintenance.rebuild()["rewritten"] == 2
+    # Then nothing was deleted on the way (one conditional put each), and the truth is back
+    assert deleted == []
+    assert maintenance.verify()["count"] == 0
+    assert read("/v1/entities/me", garbled).status == 200
+    assert read("/v1/entities/me", ahead).status == 200
