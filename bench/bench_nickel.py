@@ -1,8 +1,10 @@
 """Nickel's ledger throughput: transfers per second at 1, 8 and 32 concurrent clients, and
-two-phase payments (a hold, then its capture) per second at 8.
+two-phase payments (a hold, then its capture) per second at 8; and the same transfer figures
+beside PostgreSQL's own benchmark, pgbench, on the same server (``bench/pgbench_floor.py``).
 
-Each client is a thread with its own PostgreSQL connection posting 1-unit transfers for a fixed
-time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
+Each client is a process (forked after the set-up: its own interpreter and its own PostgreSQL
+connection, as each concurrent Lambda execution environment is) posting 1-unit transfers for a
+fixed time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
 idempotency key: parse, claim the key, lock, post, emit, remember; publishing to the change feed
 is skipped); the baseline ``raw SQL`` issues the same statements (the caller check included)
 directly with psycopg, so the
@@ -18,18 +20,20 @@ than two plain ones.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import statistics
-import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from bench.harness import BenchEnv, Figure, Goal, sized
+from bench.harness import SMOKE, BenchEnv, Figure, Goal, sized
+from bench.pgbench_floor import Floor, pgbench_floor
 from fluorine.authority import CALLER_ROW
 from shared.internal import Actor
 
@@ -40,11 +44,24 @@ ASSET = "BENCH"
 FUNDS = 10**12
 
 Pair = tuple[uuid.UUID, uuid.UUID]
+FORK = multiprocessing.get_context("fork")  # clients inherit the set-up (accounts, sessions), not its connections
 HOT_GOAL = Goal("ratio_at_least", 0.5, "at least half the raw-SQL floor's throughput at 8 clients on hot accounts")
 HOLD_CLIENTS = sized(8, 2)
 HOLD_ROUNDS = sized(4, 1)  # plain and two-phase windows alternate, so a busy moment hits both alike
 HOLD_GOAL = Goal("ratio_at_least", 0.5, "a hold and its capture at least half the plain transfers' rate at 8 clients")
 
+
+# PostgreSQL's own benchmark on the same server (bench/pgbench_floor.py): hot transfers against
+# tpcb-like (one hot branch row at scale 1), spread ones against simple-update (spread over
+# 100,000 accounts), each at the same number of clients, measured right after the transfers.
+PGBENCH = {"hot": "tpcb-like", "spread": "simple-update"}
+PGBENCH_SECONDS = sized(3, None)  # a smoke run makes a few transactions at 1 client instead
+PGBENCH_GOALS = {
+    "hot": Goal("ratio_at_least", 0.5, "hot transfers at least 0.5x pgbench tpcb-like (scale 1) at 8 clients"),
+    "spread": Goal(
+        "ratio_at_least", 0.35, "spread transfers at least 0.35x pgbench simple-update (scale 1) at 8 clients"
+    ),
+}
 
 SESSIONS: dict[uuid.UUID, Actor] = {}  # each holder signed in once: the actor of its transfers
 
@@ -165,30 +182,44 @@ def _throughput(
     n: int,
     seconds: float = SECONDS,
 ) -> float:
-    """Calls per second with ``n`` clients, each calling with random pairs of ``accounts`` for ``seconds``."""
+    """Calls per second with ``n`` client processes, each calling with random pairs of ``accounts``.
+
+    Each client is a process forked from this one (its own interpreter and GIL, and its own
+    connection, opened after the fork), as each concurrent Lambda execution environment is.
+    """
     pairs = [(a, b) for a in accounts for b in accounts if a != b]
-    clients = [make_client(url) for _ in range(n)]
-    counts = [0] * n
-    start = threading.Barrier(n + 1)
-    stop = threading.Event()
-
-    def work(i: int) -> None:
-        rng = random.Random(i)  # noqa: S311 - load generation, not secrecy
-        start.wait()
-        while not stop.is_set():
-            clients[i](rng.choice(pairs))
-            counts[i] += 1
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    start.wait()
+    ready, stop = FORK.Barrier(n + 1), FORK.Event()
+    counts = FORK.Array("q", n, lock=False)
+    clients = [FORK.Process(target=_client, args=(make_client, url, pairs, i, ready, stop, counts)) for i in range(n)]
+    for client in clients:
+        client.start()
+    ready.wait()
     began = time.perf_counter()
     time.sleep(seconds)
     stop.set()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - began)
+    for client in clients:
+        client.join()
+    if any(client.exitcode != 0 for client in clients):
+        raise RuntimeError(f"a client process failed: exit codes {[c.exitcode for c in clients]}")
+    return float(sum(counts)) / (time.perf_counter() - began)
+
+
+def _client(
+    make_client: Callable[[str], Callable[[Pair], None]],
+    url: str,
+    pairs: list[Pair],
+    i: int,
+    ready: Any,
+    stop: Any,
+    counts: Any,
+) -> None:
+    """One client process: connect, wait for the others, call until told to stop, report the count."""
+    call, rng, done = make_client(url), random.Random(i), 0  # noqa: S311 - load generation, not secrecy
+    ready.wait()
+    while not stop.is_set():
+        call(rng.choice(pairs))
+        done += 1
+    counts[i] = done
 
 
 def run(env: BenchEnv) -> list[Figure]:
@@ -196,17 +227,35 @@ def run(env: BenchEnv) -> list[Figure]:
     _throughput(_via_bus, env.database_url, groups["spread"], 2)  # warm-up: imports, plans, caches
     _throughput(_hold_and_capture, env.database_url, groups["spread"], 2)
     figures: list[Figure] = []
-    for layout, accounts in groups.items():
-        for n in CLIENTS:
-            raw = _throughput(_via_raw, env.database_url, accounts, n)
-            via_bus = _throughput(_via_bus, env.database_url, accounts, n)
-            note = f"{len(accounts)} accounts, {n} concurrent clients, {SECONDS}s each"
-            goal = HOT_GOAL if (layout, n) == ("hot", 8) else None
-            name = f"nickel.transfers_per_second_{layout}_{n}_clients"
-            figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
+    with pgbench_floor(env.database_url) as floor:
+        for layout, accounts in groups.items():
+            for n in CLIENTS:
+                raw = _throughput(_via_raw, env.database_url, accounts, n)
+                via_bus = _throughput(_via_bus, env.database_url, accounts, n)
+                note = f"{len(accounts)} accounts, {n} concurrent client processes, {SECONDS}s each"
+                goal = HOT_GOAL if (layout, n) == ("hot", 8) else None
+                name = f"nickel.transfers_per_second_{layout}_{n}_clients"
+                figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
+                figures.append(_against_pgbench(floor, layout, n, via_bus))
     for layout, accounts in groups.items():
         figures.append(_two_phase(env, layout, accounts))
     return figures
+
+
+def _against_pgbench(floor: Floor, layout: str, n: int, via_bus: float) -> Figure:
+    """The bus's transfers per second beside pgbench's transactions per second at ``n`` clients."""
+    builtin = PGBENCH[layout]
+    tps: float | None = None
+    why: str | None = "not run at more than 1 client in a smoke run"
+    if not SMOKE or n == 1:
+        tps, why = floor.tps(builtin, n, PGBENCH_SECONDS, transactions=20), floor.absent
+    note = f"pgbench -b {builtin} -s 1 -c {n}, {PGBENCH_SECONDS}s, on the same server right after the transfers"
+    if tps is None:
+        note = f"pgbench figure absent: {why}"
+        print(f"nickel: {note}", flush=True)
+    goal = PGBENCH_GOALS[layout] if n == 8 else None
+    name = f"nickel.transfers_{layout}_vs_pgbench_{builtin.replace('-', '_')}_{n}_clients"
+    return Figure(name, via_bus, "tx/s", f"pgbench {builtin}, scale 1 (tps)", tps, note, goal)
 
 
 def _two_phase(env: BenchEnv, layout: str, accounts: list[uuid.UUID]) -> Figure:
