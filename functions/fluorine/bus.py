@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from fluorine import idempotency
 from fluorine.authority import Authority, authorize
 from fluorine.db import connection
-from fluorine.uow import UnitOfWork
+from fluorine.uow import KeyToClaim, UnitOfWork
 from shared import write_versions
 from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency
 from shared.errors import AppError, InvalidRequest, field_errors
@@ -43,19 +43,26 @@ class Registered:
     handle: Handler
     authority: Authority
     acts_as: str | None
+    claims_key: bool = False
 
 
 HANDLERS: dict[str, Registered] = {}
 
 
 def command_handler(
-    model: type[CommandT], *, authority: Authority = Authority.CALLER, acts_as: str | None = None
+    model: type[CommandT],
+    *,
+    authority: Authority = Authority.CALLER,
+    acts_as: str | None = None,
+    claims_key: bool = False,
 ) -> Callable[[Callable[[CommandT, UnitOfWork], BaseModel]], Callable[[CommandT, UnitOfWork], BaseModel]]:
     """Register the decorated function as the handler of ``model`` (keyed by its ``command`` name).
 
     ``authority`` is what the actor must hold, checked in the command's transaction before the
     handler runs (a signed-in caller unless said otherwise); ``acts_as`` names the field that must
-    be the actor's own entity id.
+    be the actor's own entity id. ``claims_key``: the handler claims the command's Idempotency-Key
+    itself, in the statement that does its work (``uow.key``), and refuses only before it writes
+    anything else, so the bus needs no separate claim and no savepoint (``_run_keyed_lean``).
     """
     name = model.model_fields["command"].default
     if acts_as is not None and acts_as not in model.model_fields:
@@ -64,7 +71,7 @@ def command_handler(
     def register(fn: Callable[[CommandT, UnitOfWork], BaseModel]) -> Callable[[CommandT, UnitOfWork], BaseModel]:
         if name in HANDLERS:
             raise RuntimeError(f"two handlers for command {name}")
-        HANDLERS[name] = Registered(model, fn, authority, acts_as)
+        HANDLERS[name] = Registered(model, fn, authority, acts_as, claims_key)
         return fn
 
     return register
@@ -130,15 +137,14 @@ def _run_keyed(
     which commits with the refusal; the refusal is then raised as the answer. An actor without
     the authority is refused before the key is claimed: that refusal is not the key's answer.
     """
+    if registered.claims_key:
+        return _run_keyed_lean(registered, command, idem, conn, actor)
     refused: AppError | None = None
     with UnitOfWork(conn, subject_of(actor)) as uow:
         authorize(uow, registered.authority, actor, command, registered.acts_as)
         stored = idempotency.claim(uow, idem, str(getattr(command, "command", "")))
         if stored is not None:
-            replay = idempotency.replayed_refusal(stored)
-            if replay is not None:
-                raise replay
-            return Outcome(stored.result, [], stored.write_version, replayed=True)
+            return _replayed(stored)
         try:
             with conn.transaction():
                 result = registered.handle(command, uow).model_dump(mode="json")
@@ -146,6 +152,50 @@ def _run_keyed(
             if refusal.status >= 500:
                 raise
             refused, uow.records = refusal, []
+            idempotency.remember_refusal(uow, idem, refusal)
+        else:
+            version = write_version_of(uow)
+            idempotency.remember(uow, idem, result, version)
+    if refused is not None:
+        raise refused
+    return Outcome(result, uow.records, version)
+
+
+def _replayed(stored: idempotency.StoredAnswer) -> Outcome:
+    """The key's first answer again: its refusal raised, or its result with no new records."""
+    replay = idempotency.replayed_refusal(stored)
+    if replay is not None:
+        raise replay
+    return Outcome(stored.result, [], stored.write_version, replayed=True)
+
+
+def _run_keyed_lean(
+    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
+) -> Outcome:
+    """``_run_keyed`` for a handler that claims its key in its own statement (issue 14).
+
+    The same answers as ``_run_keyed`` with fewer round trips while locks are held: the claim
+    rides in the handler's statement, and as the handler refuses only before it writes, a refusal
+    leaves nothing but the claimed key to keep with it (no savepoint). A refusal raised before the
+    handler reached its statement (a check on the command alone) claims the key here.
+    """
+    name = str(getattr(command, "command", ""))
+    refused: AppError | None = None
+    with UnitOfWork(conn, subject_of(actor)) as uow:
+        authorize(uow, registered.authority, actor, command, registered.acts_as)
+        uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, name)
+        try:
+            result = registered.handle(command, uow).model_dump(mode="json")
+        except idempotency.KeyAlreadyUsed:
+            return _replayed(idempotency.stored_answer(uow, idem, name))
+        except AppError as refusal:
+            if refusal.status >= 500:
+                raise
+            uow.records = []
+            stored = None if uow.key_claimed else idempotency.claim(uow, idem, name)
+            if stored is not None:
+                return _replayed(stored)
+            refused = refusal
             idempotency.remember_refusal(uow, idem, refusal)
         else:
             version = write_version_of(uow)

@@ -36,6 +36,15 @@ def claim(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer | No
     ).fetchone()
     if inserted:
         return None
+    return stored_answer(uow, idem, command)
+
+
+class KeyAlreadyUsed(Exception):
+    """Raised by a handler that claims its own key (``claims_key``) when the key was already used."""
+
+
+def stored_answer(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer:
+    """The answer kept with an already claimed key; 409 if it was claimed for another request."""
     row = uow.execute(
         "SELECT fingerprint, command, result, write_version FROM idempotency_keys WHERE caller_id = %s AND key = %s",
         (idem.caller_id, idem.key),

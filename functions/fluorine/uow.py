@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -17,6 +18,16 @@ from shared.contracts.changes import ChangeRecord
 M = TypeVar("M", bound=BaseModel)
 
 
+@dataclass(frozen=True)
+class KeyToClaim:
+    """The Idempotency-Key a handler claims in its own statement (``command_handler(claims_key=True)``)."""
+
+    caller_id: str
+    key: str
+    fingerprint: str
+    command: str
+
+
 class UnitOfWork:
     """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception."""
 
@@ -26,6 +37,8 @@ class UnitOfWork:
         self.read_your_writes: list[str] | None = None
         self.unchanged: dict[str, int] = {}
         self.subject = subject  # whom the write version token is issued to (the actor, by default)
+        self.key: KeyToClaim | None = None  # a key for the handler to claim in its own statement
+        self.key_claimed = False  # whether it did
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:
@@ -80,6 +93,11 @@ class UnitOfWork:
         )
         self.records.append(record)
         return record
+
+    def written(self, records: list[dict[str, Any]]) -> None:
+        """Record events a server-side function already wrote to the outbox, in this transaction
+        (its ``RETURNING`` rows: aggregate, version, event_type, payload, seq, occurred_at)."""
+        self.records += [ChangeRecord.model_validate(record) for record in records]
 
     def track_for_reads(self, *aggregates: str) -> None:
         """Name the aggregates the write version token must cover (default: every one emitted).

@@ -6,6 +6,11 @@ account id — one global order, so concurrent postings on the same hot accounts
 other instead of deadlocking — (4) checks available balances (``balance - held``) on the locked
 rows and (5) inserts the journal rows; the journal's trigger moves the balances (see
 schema/migrations/0004_nickel.sql; holds move ``held`` the same way, 0010_holds.sql).
+
+A single posting (a transfer, an issue, a redemption) does all of this in one round trip:
+``post_one`` calls the server-side ``nickel_post_one`` (0011_lean_postings.sql), which also
+claims the command's idempotency key and writes the outbox rows, so its locks are held for one
+statement and the commit instead of ~8 client round trips.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from uuid import UUID
 
 from psycopg.rows import class_row
 
+from fluorine.idempotency import KeyAlreadyUsed
 from fluorine.uow import UnitOfWork
 from shared.contracts.nickel import (
     TRANSFER_POSTED,
@@ -26,7 +32,7 @@ from shared.contracts.nickel import (
     transfer_aggregate,
     wallet_aggregate,
 )
-from shared.errors import NotFound, OperationFailed
+from shared.errors import AppError, NotFound, OperationFailed
 from shared.validation import MAX_AMOUNT
 
 ISSUER = None  # the owner of an asset's issuer account
@@ -177,3 +183,44 @@ def emit_balances(uow: UnitOfWork, accounts: Iterable[Account | int]) -> None:
         states = cursor.execute(BALANCES, (ids,)).fetchall()
     for state in states:
         uow.emit(wallet_aggregate(state.entity_id, state.asset), state.version, "BalanceChanged", state)
+
+
+POST_ONE = (
+    "SELECT nickel_post_one(%s::text, %s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text,"
+    " %s::uuid, %s::text, %s::text, %s::text)"
+)
+
+
+def _refusal(outcome: str) -> AppError:
+    """The answer to a posting ``nickel_post_one`` refused (the messages of the checks above)."""
+    if outcome == "no_asset":
+        return NotFound("The asset does not exist.")
+    if outcome == "no_recipient":
+        return NotFound("The recipient does not exist.")
+    if outcome == "no_funds":
+        return OperationFailed("The available balance is not enough for this amount.")
+    if outcome == "no_supply_room":
+        return OperationFailed("Issuing this amount would exceed the asset's maximum total supply.")
+    raise RuntimeError(f"nickel_post_one answered {outcome!r}")
+
+
+def post_one(uow: UnitOfWork, asset: str, posting: Posting) -> TransferState:
+    """Post one transfer, issue (source ISSUER) or redemption (target ISSUER) in one round trip.
+
+    Claims ``uow.key`` if the bus gave one (``KeyAlreadyUsed`` if it was used before), checks,
+    locks, posts and writes the events server-side; a refusal is raised having written nothing
+    but the key's claim.
+    """
+    key = uow.key
+    claim = (key.caller_id, key.key, key.fingerprint, key.command) if key is not None else (None,) * 4
+    params = (posting.kind, posting.id, asset, posting.source, posting.target, posting.amount, posting.memo, *claim)
+    row = uow.execute(POST_ONE, params).fetchone()
+    assert row is not None
+    answer = row[0]
+    if answer["outcome"] == "replay":
+        raise KeyAlreadyUsed
+    uow.key_claimed = key is not None
+    if answer["outcome"] != "posted":
+        raise _refusal(answer["outcome"])
+    uow.written(answer["records"])
+    return TransferState.model_validate(answer["transfer"])
