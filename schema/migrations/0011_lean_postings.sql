@@ -65,12 +65,8 @@ BEGIN
     -- The existing accounts, locked in account-id order (the one global order: no deadlocks).
     FOR account IN
         SELECT a.id, a.owner_id, a.balance, a.held FROM ledger_accounts a
-        WHERE a.id IN (SELECT l.id FROM ledger_accounts l WHERE l.asset = p_asset AND l.owner_id = p_from
-                       UNION ALL
-                       SELECT l.id FROM ledger_accounts l WHERE l.asset = p_asset AND l.owner_id = p_to
-                       UNION ALL
-                       SELECT l.id FROM ledger_accounts l WHERE l.asset = p_asset AND l.owner_id IS NULL
-                                                                AND (p_from IS NULL OR p_to IS NULL))
+        WHERE a.asset = p_asset
+          AND (a.owner_id = p_from OR a.owner_id = p_to OR (a.owner_id IS NULL AND (p_from IS NULL OR p_to IS NULL)))
         ORDER BY a.id FOR UPDATE
     LOOP
         IF account.owner_id IS NOT DISTINCT FROM p_from THEN

@@ -140,6 +140,21 @@ def test_sixteen_threads_posting_on_three_hot_accounts_lose_nothing_and_never_ov
     assert_ledger_consistent(postgres)
 
 
+def test_contended_transfers_with_ample_funds_are_never_refused(postgres: str) -> None:
+    # Given three hot accounts holding far more than sixteen threads can send
+    hot = entities(3)
+    funded(dict.fromkeys(hot, 16 * 25 * 40))
+    pairs = [(s, r) for s in hot for r in hot if s != r]
+
+    # When the threads post on them at once (each waits for the row locks of the ones before it)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(lambda t: hammer(pairs, f"a{t}", 25), range(16)))
+
+    # Then every one posts: a row locked after waiting is read as it is now, not missed
+    assert [refused for _, refused in outcomes] == [0] * 16
+    assert_ledger_consistent(postgres)
+
+
 def test_concurrent_retries_of_one_key_post_once_and_all_answer_the_same(postgres: str) -> None:
     alice, bob = entities(2)
     funded({alice: 100})
