@@ -35,6 +35,7 @@ from psycopg.types.json import Jsonb
 from bench.harness import SMOKE, BenchEnv, Figure, Goal, sized
 from bench.pgbench_floor import Floor, pgbench_floor
 from fluorine.authority import CALLER_ROW
+from fluorine.commands.nickel_ledger import POST_ONE
 from shared.internal import Actor
 
 SECONDS = sized(2.5, 0.1)
@@ -119,42 +120,13 @@ def _hold_and_capture(url: str) -> Callable[[Pair], None]:
 
 
 def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
-    """The statements ``PostTransfer`` issues, in one transaction, without the bus."""
+    """The statements ``PostTransfer`` issues, in one transaction, without the bus: the caller check,
+    the one posting statement (0011_lean_postings.sql) and the key's answer."""
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
     with conn.transaction():
         conn.execute(CALLER_ROW, (SESSIONS[sender].session_id, sender)).fetchone()
-        conn.execute(
-            "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
-            (str(sender), key, "bench", "post_transfer"),
-        ).fetchone()
-        scale = conn.execute("SELECT scale FROM assets WHERE code = %s", (ASSET,)).fetchone()[0]  # type: ignore[index]
-        conn.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", ([receiver],)).fetchall()
-        conn.execute(
-            "INSERT INTO ledger_accounts (asset, owner_id) SELECT %s, o FROM unnest(%s::uuid[]) AS o ORDER BY o"
-            " ON CONFLICT (asset, owner_id) WHERE owner_id IS NOT NULL DO NOTHING",
-            (ASSET, [receiver]),
-        )
-        rows = conn.execute(
-            "SELECT id, owner_id, balance, version FROM ledger_accounts"
-            " WHERE asset = %s AND (owner_id = ANY(%s) OR (%s AND owner_id IS NULL)) ORDER BY id FOR UPDATE",
-            (ASSET, [sender, receiver], False),
-        ).fetchall()
-        ids = {r[1]: r[0] for r in rows}
-        created = conn.execute(
-            "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, kind)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, 'transfer') RETURNING created_at",
-            (transfer_id, ASSET, ids[sender], ids[receiver], sender, receiver),
-        ).fetchone()[0]  # type: ignore[index]
-        outbox = "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s) RETURNING seq"
-        conn.execute(outbox, (f"transfer#{transfer_id}", 1, "TransferPosted", Jsonb({"at": str(created)}))).fetchone()
-        balances = conn.execute(
-            "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id",
-            (list(ids.values()),),
-        ).fetchall()
-        for owner, balance, version in balances:
-            payload = Jsonb({"entity_id": str(owner), "amount": balance, "scale": scale})
-            conn.execute(outbox, (f"wallet#{owner}:{ASSET}", version, "BalanceChanged", payload)).fetchone()
+        claim = (str(sender), key, "bench", "post_transfer")
+        conn.execute(POST_ONE, ("transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim)).fetchone()
         conn.execute(
             "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
             (Jsonb({"id": str(transfer_id)}), "bench", str(sender), key),
