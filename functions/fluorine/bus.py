@@ -175,13 +175,15 @@ def _run_keyed_lean(
     """``_run_keyed`` for a handler that claims its key in its own statement (issue 14).
 
     The same answers as ``_run_keyed`` with fewer round trips while locks are held: the claim
-    rides in the handler's statement, and as the handler refuses only before it writes, a refusal
-    leaves nothing but the claimed key to keep with it (no savepoint). A refusal raised before the
-    handler reached its statement (a check on the command alone) claims the key here.
+    rides in the handler's statement, the key's answer in the round trip of COMMIT, and as the
+    handler refuses only before it writes, a refusal leaves nothing but the claimed key to keep
+    with it (no savepoint). A refusal raised before the handler reached its statement (a check on
+    the command alone) claims the key here.
     """
     name = str(getattr(command, "command", ""))
     refused: AppError | None = None
-    with UnitOfWork(conn, subject_of(actor)) as uow:
+    # In a pipeline: BEGIN rides with the caller check, the key's answer with COMMIT (UnitOfWork).
+    with conn.pipeline() as pipeline, UnitOfWork(conn, subject_of(actor), pipeline) as uow:
         authorize(uow, registered.authority, actor, command, registered.acts_as)
         uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, name)
         try:

@@ -3,6 +3,7 @@ restarts): the next command still succeeds, once. Lost during COMMIT, it is an e
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 import psycopg
@@ -12,9 +13,11 @@ from pydantic import BaseModel
 from fluorine import app, db, sweeper
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
+from fluorine.db import CommitOutcomeUnknown
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import Idempotency
-from tests.support.factories import register_command
+from shared.contracts.nickel import CreateAsset, IssueAsset, PostTransfer
+from tests.support.factories import act, register_command, register_entity
 from tests.support.streams import StreamDriver
 
 RUNS: list[str] = []  # every run of RecordCall's handler, by name
@@ -135,6 +138,37 @@ def test_after_a_lost_commit_the_client_repeats_its_idempotency_key_and_the_writ
     assert first["error"]["code"] == "internal_error"
     assert answer["ok"], answer
     assert rows(fluorine, "keyed") == 1
+
+
+def test_a_keyed_transfer_lost_during_its_pipelined_commit_is_an_error_and_its_retry_posts_once(
+    fluorine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a funded payer, and a transfer (one statement, then its key's answer queued with
+    # COMMIT in one round trip) whose connection dies once that answer is queued
+    from fluorine import idempotency
+
+    payer, payee = register_entity()[0].id, register_entity()[0].id
+    act(CreateAsset(code="USD", name="Dollar", scale=2))
+    act(IssueAsset(id=uuid.uuid4(), asset="USD", to=payer, amount=10))
+    remember = idempotency.remember
+
+    def remember_then_die(uow: UnitOfWork, *args: Any) -> None:
+        remember(uow, *args)
+        monkeypatch.setattr(idempotency, "remember", remember)
+        terminate(uow.conn.info.backend_pid)
+
+    monkeypatch.setattr(idempotency, "remember", remember_then_die)
+    key = Idempotency(caller_id=str(payer), key="lost-commit", fingerprint="f")
+    transfer = PostTransfer(id=uuid.uuid4(), from_entity=payer, to=payee, asset="USD", amount=3, idempotency=key)
+    # When it runs, and the client, told it failed, repeats it with its key
+    with pytest.raises(CommitOutcomeUnknown):
+        act(transfer)
+    again = act(transfer)
+    # Then the first is an unknown outcome (never retried inside), and the transfer is posted once
+    assert not again.replayed
+    with psycopg.connect(fluorine) as conn:
+        posted = conn.execute("SELECT count(*) FROM transfers WHERE id = %s", (transfer.id,)).fetchone()
+    assert posted == (1,)
 
 
 def test_the_connection_prepares_no_statements_so_rds_proxy_can_share_it(fluorine: str) -> None:
