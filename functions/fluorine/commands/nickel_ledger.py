@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from psycopg.rows import class_row
@@ -32,7 +33,7 @@ from shared.contracts.nickel import (
     transfer_aggregate,
     wallet_aggregate,
 )
-from shared.errors import AppError, NotFound, OperationFailed
+from shared.errors import AppError, Forbidden, NotFound, OperationFailed
 from shared.validation import MAX_AMOUNT
 
 ISSUER = None  # the owner of an asset's issuer account
@@ -191,36 +192,51 @@ POST_ONE = (
 )
 
 
-def _refusal(outcome: str) -> AppError:
-    """The answer to a posting ``nickel_post_one`` refused (the messages of the checks above)."""
-    if outcome == "no_asset":
-        return NotFound("The asset does not exist.")
-    if outcome == "no_recipient":
-        return NotFound("The recipient does not exist.")
-    if outcome == "no_funds":
-        return OperationFailed("The available balance is not enough for this amount.")
-    if outcome == "no_supply_room":
-        return OperationFailed("Issuing this amount would exceed the asset's maximum total supply.")
-    raise RuntimeError(f"nickel_post_one answered {outcome!r}")
+def _refusal(answer: dict[str, Any]) -> AppError:
+    """The answer to a command a lean function refused (the messages of the checks in Python)."""
+    outcome = answer["outcome"]
+    if outcome == "not_pending":
+        return OperationFailed(f"The hold is {answer['status']}, not pending.")
+    if outcome not in REFUSED:
+        raise RuntimeError(f"a lean function answered {outcome!r}")
+    error, message = REFUSED[outcome]
+    return error(message)
 
 
-def post_one(uow: UnitOfWork, asset: str, posting: Posting) -> TransferState:
-    """Post one transfer, issue (source ISSUER) or redemption (target ISSUER) in one round trip.
+REFUSED: dict[str, tuple[type[AppError], str]] = {
+    "no_asset": (NotFound, "The asset does not exist."),
+    "no_recipient": (NotFound, "The recipient does not exist."),
+    "no_funds": (OperationFailed, "The available balance is not enough for this amount."),
+    "no_supply_room": (OperationFailed, "Issuing this amount would exceed the asset's maximum total supply."),
+    "no_hold": (NotFound, "The hold does not exist."),
+    "not_payee": (Forbidden, "Only the hold's payee may capture it."),
+    "expired": (OperationFailed, "The hold has expired."),
+    "too_much": (OperationFailed, "A capture cannot take more than the hold's amount."),
+}
 
-    Claims ``uow.key`` if the bus gave one (``KeyAlreadyUsed`` if it was used before), checks,
-    locks, posts and writes the events server-side; a refusal is raised having written nothing
-    but the key's claim.
+
+def run_lean(uow: UnitOfWork, query: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """Run a lean server-side function (0011, 0012) whose last four arguments claim ``uow.key``.
+
+    ``KeyAlreadyUsed`` if the key was used before; a refusal raised having written nothing but the
+    key's claim; else its records are the unit of work's and its answer is returned.
     """
     key = uow.key
     claim = (key.caller_id, key.key, key.fingerprint, key.command) if key is not None else (None,) * 4
-    params = (posting.kind, posting.id, asset, posting.source, posting.target, posting.amount, posting.memo, *claim)
-    row = uow.execute(POST_ONE, params).fetchone()
+    row = uow.execute(query, (*params, *claim)).fetchone()
     assert row is not None
-    answer = row[0]
+    answer: dict[str, Any] = row[0]
     if answer["outcome"] == "replay":
         raise KeyAlreadyUsed
     uow.key_claimed = key is not None
     if answer["outcome"] != "posted":
-        raise _refusal(answer["outcome"])
+        raise _refusal(answer)
     uow.written(answer["records"])
-    return TransferState.model_validate(answer["transfer"])
+    return answer
+
+
+def post_one(uow: UnitOfWork, asset: str, posting: Posting) -> TransferState:
+    """Post one transfer, issue (source ISSUER) or redemption (target ISSUER) in one round trip:
+    the key's claim, the checks, the locks, the journal row and its events (``nickel_post_one``)."""
+    params = (posting.kind, posting.id, asset, posting.source, posting.target, posting.amount, posting.memo)
+    return TransferState.model_validate(run_lean(uow, POST_ONE, params)["transfer"])
