@@ -30,7 +30,6 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.types.json import Jsonb
 
 from bench.harness import SMOKE, BenchEnv, Figure, Goal, sized
 from bench.pgbench_floor import Floor, pgbench_floor
@@ -65,6 +64,9 @@ PGBENCH_GOALS = {
 }
 
 SESSIONS: dict[uuid.UUID, Actor] = {}  # each holder signed in once: the actor of its transfers
+ADMIN: list[Actor] = []  # the platform admin who created the asset: the actor of issuances
+ISSUE_GOAL = Goal("ratio_at_least", 0.5, "issuance on one asset at least 0.5x spread transfers at 8 clients")
+DB_TIME_GOAL = Goal("ratio_at_most", 2.0, "database time per transfer at most 2x pgbench tpcb-like's per transaction")
 
 
 def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
@@ -73,6 +75,7 @@ def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
     from tests.support.factories import admin_actor, register_entity, start_session
 
     admin = admin_actor()
+    ADMIN.append(admin)
     bus.execute(CreateAsset(code=ASSET, name="Bench coin", scale=2).model_dump(mode="json"), actor=admin)
     groups = {name: [register_entity()[0].id for _ in range(n)] for name, n in sizes.items()}
     for holder in (h for members in groups.values() for h in members):
@@ -82,12 +85,12 @@ def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
     return groups
 
 
-def _via_bus(url: str) -> Callable[[Pair], None]:
+def _via_bus(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
     from fluorine import bus
     from shared.contracts.changes import Idempotency
     from shared.contracts.nickel import PostTransfer
 
-    conn = psycopg.connect(url)
+    conn = conn or psycopg.connect(url)
 
     def post(pair: Pair) -> None:
         idem = Idempotency(caller_id=str(pair[0]), key=uuid.uuid4().hex, fingerprint="bench")
@@ -99,13 +102,30 @@ def _via_bus(url: str) -> Callable[[Pair], None]:
     return post
 
 
-def _hold_and_capture(url: str) -> Callable[[Pair], None]:
+def _issue(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
+    """The admin issues 1 unit of the one asset to the pair's second holder (with a key)."""
+    from fluorine import bus
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel import IssueAsset
+
+    conn = conn or psycopg.connect(url)
+
+    def issue(pair: Pair) -> None:
+        admin = ADMIN[0]
+        idem = Idempotency(caller_id=str(admin.entity_id), key=uuid.uuid4().hex, fingerprint="bench")
+        command = IssueAsset(id=uuid.uuid4(), asset=ASSET, to=pair[1], amount=1, idempotency=idem)
+        bus.execute(command.model_dump(mode="json"), conn, actor=admin)
+
+    return issue
+
+
+def _hold_and_capture(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
     """One settled two-phase payment per call: the payer holds 1 unit, the payee captures it."""
     from fluorine import bus
     from shared.contracts.changes import Idempotency
     from shared.contracts.nickel_holds import CaptureHold, PlaceHold
 
-    conn = psycopg.connect(url)
+    conn = conn or psycopg.connect(url)
 
     def pay(pair: Pair) -> None:
         payer, payee = pair
@@ -120,17 +140,13 @@ def _hold_and_capture(url: str) -> Callable[[Pair], None]:
 
 
 def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
-    """The statements ``PostTransfer`` issues, in one transaction, without the bus: the caller check,
-    the one posting statement (0011_lean_postings.sql) and the key's answer."""
+    """The statements ``PostTransfer`` issues, in one transaction, without the bus: the caller check
+    and the one posting statement (0011_lean_postings.sql), which also keeps the key's answer."""
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
     with conn.transaction():
         conn.execute(CALLER_ROW, (SESSIONS[sender].session_id, sender)).fetchone()
         claim = (str(sender), key, "bench", "post_transfer")
         conn.execute(POST_ONE, ("transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim)).fetchone()
-        conn.execute(
-            "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
-            (Jsonb({"id": str(transfer_id)}), "bench", str(sender), key),
-        )
 
 
 def _via_raw(url: str) -> Callable[[Pair], None]:
@@ -209,9 +225,156 @@ def run(env: BenchEnv) -> list[Figure]:
                 name = f"nickel.transfers_per_second_{layout}_{n}_clients"
                 figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
                 figures.append(_against_pgbench(floor, layout, n, via_bus))
+        figures += _breakdown(env, floor, groups, figures)
     for layout, accounts in groups.items():
         figures.append(_two_phase(env, layout, accounts))
     return figures
+
+
+def _value(figures: list[Figure], name: str) -> tuple[float, float | None]:
+    figure = next(f for f in figures if f.name == name)
+    return figure.value, figure.baseline_value
+
+
+def _breakdown(env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], figures: list[Figure]) -> list[Figure]:
+    """Issuance on one asset, round trips, the posting statement under pgbench, lock hold, publish, call."""
+    n = 8 if 8 in CLIENTS else CLIENTS[-1]
+    spread, _ = _value(figures, f"nickel.transfers_per_second_spread_{n}_clients")
+    issued = _throughput(_issue, env.database_url, groups["spread"], n)
+    note = f"one asset, {n} client processes, {SECONDS}s; the issuer side is the asset's one issuer account"
+    out = [Figure(f"nickel.issues_per_second_one_asset_{n}_clients", issued, "tx/s", "spread transfers", spread, note)]
+    out[-1].goal = ISSUE_GOAL if n == 8 else None
+    out += _round_trips(env.database_url, groups["spread"])
+    out += _posting_under_pgbench(env, floor, groups, figures, n)
+    out += _publish_and_call(env, groups["spread"])
+    return out
+
+
+def _round_trips(url: str, accounts: list[uuid.UUID]) -> list[Figure]:
+    from bench.nickel_costs import round_trips
+
+    figures = []
+    for name, make in (("transfer", _via_bus), ("issue", _issue), ("hold_and_capture", _hold_and_capture)):
+        with psycopg.connect(url) as conn:
+            call = make(url, conn)
+            call((accounts[0], accounts[1]))  # warm: the first call of a kind loads its modules
+            counted = round_trips(conn, lambda c=call: c((accounts[0], accounts[1])))  # type: ignore[misc]
+        note = (
+            "on the wire (libpq trace: Syncs and simple Queries sent), through the bus with a key;"
+            " a hold and its capture are two commands. Before issue 14 a transfer made 16, 9 of them holding locks"
+        )
+        figures.append(Figure(f"nickel.round_trips_{name}", counted, "round trips", note=note))
+    return figures
+
+
+def _posting_under_pgbench(
+    env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], figures: list[Figure], n: int
+) -> list[Figure]:
+    """The posting statement alone, driven by pgbench (no Python) on the topic's accounts."""
+    from bench.nickel_costs import holders_table, posting_script
+
+    holders_table(env.database_url, groups)
+    ours, out = floor.on(env.database_url), []
+    seconds = PGBENCH_SECONDS
+    for layout, accounts in groups.items():
+        script = posting_script(layout, len(accounts), ASSET)
+        at_n = ours.run(["-n", "-f", script], n, seconds, transactions=20)
+        builtin = PGBENCH[layout]
+        _, pgbench_tps = _value(
+            figures, f"nickel.transfers_{layout}_vs_pgbench_{builtin.replace('-', '_')}_{n}_clients"
+        )
+        note = f"pgbench -f (SELECT nickel_post_one(...) with a key, autocommit), {n} clients, {len(accounts)} accounts"
+        name = f"nickel.posting_statement_{layout}_{n}_clients_under_pgbench"
+        out.append(Figure(name, at_n[0] if at_n else 0.0, "tx/s", f"pgbench {builtin} (tps)", pgbench_tps, note))
+        if layout == "hot":
+            out += _db_time_and_lock_hold(floor, ours, script, figures, n)
+    return out
+
+
+def _db_time_and_lock_hold(floor: Floor, ours: Floor, script: str, figures: list[Figure], n: int) -> list[Figure]:
+    """Database time per transfer (1 client, pgbench -f) beside tpcb-like's; lock hold on hot accounts."""
+    one = ours.run(["-n", "-f", script], 1, PGBENCH_SECONDS, transactions=20)
+    tpcb = floor.run(["-b", "tpcb-like"], 1, PGBENCH_SECONDS, transactions=20)
+    note = (
+        "average latency at 1 client of one transfer (the posting statement, one round trip) and of one"
+        " tpcb-like transaction (7 round trips), both driven by pgbench on the same server"
+    )
+    db_time = Figure(
+        "nickel.database_ms_per_transfer",
+        one[1] if one else 0.0,
+        "ms",
+        "pgbench tpcb-like per transaction",
+        tpcb[1] if tpcb else None,
+        note if one and tpcb else f"absent: {ours.absent or floor.absent}",
+        DB_TIME_GOAL,
+    )
+    hot, _ = _value(figures, f"nickel.transfers_per_second_hot_{n}_clients")
+    _, tpcb_n = _value(figures, f"nickel.transfers_hot_vs_pgbench_tpcb_like_{n}_clients")
+    note = (
+        f"1000 / throughput at {n} clients on 3 hot accounts (any two transfers among 3 accounts share one, so"
+        " they run one at a time); baseline: 1000 / tpcb-like tps (one hot branch row)"
+    )
+    hold = Figure(
+        f"nickel.lock_hold_ms_hot_{n}_clients",
+        1000 / hot,
+        "ms",
+        "pgbench tpcb-like",
+        1000 / tpcb_n if tpcb_n else None,
+        note,
+    )
+    return [db_time, hold]
+
+
+def _publish_and_call(env: BenchEnv, accounts: list[uuid.UUID]) -> list[Figure]:
+    """Publish after commit and the element -> Fluorine call, at 1 client on moto in-process."""
+    from bench.nickel_costs import alternated_ms
+    from fluorine import bus
+    from fluorine.app import handler
+    from shared import internal
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel import PostTransfer, TransferState
+    from tests.support.aws import moto_tables
+    from tests.support.events import FakeContext
+
+    sender, receiver = accounts[0], accounts[1]
+    actor = SESSIONS[sender]
+
+    def command() -> PostTransfer:
+        idem = Idempotency(caller_id=str(sender), key=uuid.uuid4().hex, fingerprint="bench")
+        return PostTransfer(id=uuid.uuid4(), from_entity=sender, to=receiver, asset=ASSET, amount=1, idempotency=idem)
+
+    context = internal.CallContext(actor=actor)
+    with moto_tables():
+        ms = alternated_ms(
+            {
+                "bus": lambda: bus.execute(command().model_dump(mode="json"), actor=actor),
+                "handler": lambda: handler(
+                    {"command": command().model_dump(mode="json"), "context": context.model_dump(mode="json")},
+                    FakeContext(),
+                ),
+                "call": lambda: internal.call("fluorine", command(), TransferState, context),
+            }
+        )
+    publish = Figure(
+        "nickel.publish_ms_per_transfer",
+        ms["handler"] - ms["bus"],
+        "ms",
+        "the transaction (bus) alone",
+        ms["bus"],
+        "Fluorine's handler minus the bus alone, medians of alternated calls at 1 client: 3 conditional PutItems"
+        " on in-process moto and one UPDATE marking them published (deployed: DynamoDB round trips instead)",
+    )
+    call = Figure(
+        "nickel.internal_call_ms_per_transfer",
+        ms["call"] - ms["handler"],
+        "ms",
+        "Fluorine's handler",
+        ms["handler"],
+        "internal.call minus Fluorine's handler: the command and the answer through pydantic and JSON both ways,"
+        " in process; deployed it is a synchronous Lambda Invoke (an HTTPS request to the Lambda service, whose"
+        " latency AWS's documentation does not state: measure it deployed)",
+    )
+    return [publish, call]
 
 
 def _against_pgbench(floor: Floor, layout: str, n: int, via_bus: float) -> Figure:

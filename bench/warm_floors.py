@@ -129,8 +129,9 @@ def send_message(conn: psycopg.Connection, sender: Actor, to: uuid.UUID) -> None
 
 
 def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.UUID) -> None:
-    """``PostTransfer``'s statements: the caller check, the one posting statement (key claim, checks,
-    locks, journal row, three outbox rows: 0011_lean_postings.sql), the key's answer; then its records."""
+    """``PostTransfer``'s statements: the caller check and the one posting statement (key claim,
+    checks, locks, journal row, three outbox rows, the key's answer: 0011_lean_postings.sql); then
+    its records."""
     from fluorine.commands.nickel_ledger import POST_ONE
 
     key, transfer_id, sender = uuid.uuid4().hex, uuid.uuid4(), actor.entity_id
@@ -142,10 +143,6 @@ def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.
         events: list[Event] = [
             (r["seq"], r["aggregate"], r["version"], r["event_type"], r["payload"]) for r in answer["records"]
         ]
-        conn.execute(
-            "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
-            (Jsonb({"id": str(transfer_id)}), "floor", str(sender), key),
-        )
     _publish(conn, events)
 
 

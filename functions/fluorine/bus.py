@@ -161,12 +161,12 @@ def _run_keyed(
     return Outcome(result, uow.records, version)
 
 
-def _replayed(stored: idempotency.StoredAnswer) -> Outcome:
+def _replayed(stored: idempotency.StoredAnswer, subject: UUID | None = None) -> Outcome:
     """The key's first answer again: its refusal raised, or its result with no new records."""
     replay = idempotency.replayed_refusal(stored)
     if replay is not None:
         raise replay
-    return Outcome(stored.result, [], stored.write_version, replayed=True)
+    return Outcome(stored.result, [], stored.token(subject), replayed=True)
 
 
 def _run_keyed_lean(
@@ -175,33 +175,34 @@ def _run_keyed_lean(
     """``_run_keyed`` for a handler that claims its key in its own statement (issue 14).
 
     The same answers as ``_run_keyed`` with fewer round trips while locks are held: the claim
-    rides in the handler's statement, the key's answer in the round trip of COMMIT, and as the
-    handler refuses only before it writes, a refusal leaves nothing but the claimed key to keep
+    and the first answer ride in the handler's statement (the token, an HMAC, is signed here from
+    the versions kept with the key, the same on every replay), and as the handler refuses only
+    before it writes, a refusal leaves nothing but the claimed key to keep
     with it (no savepoint). A refusal raised before the handler reached its statement (a check on
     the command alone) claims the key here.
     """
     name = str(getattr(command, "command", ""))
     refused: AppError | None = None
-    # In a pipeline: BEGIN rides with the caller check, the key's answer with COMMIT (UnitOfWork).
-    with conn.pipeline() as pipeline, UnitOfWork(conn, subject_of(actor), pipeline) as uow:
+    with UnitOfWork(conn, subject_of(actor)) as uow:
         authorize(uow, registered.authority, actor, command, registered.acts_as)
         uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, name)
         try:
             result = registered.handle(command, uow).model_dump(mode="json")
         except idempotency.KeyAlreadyUsed:
-            return _replayed(idempotency.stored_answer(uow, idem, name))
+            return _replayed(idempotency.stored_answer(uow, idem, name), uow.subject)
         except AppError as refusal:
             if refusal.status >= 500:
                 raise
             uow.records = []
             stored = None if uow.key_claimed else idempotency.claim(uow, idem, name)
             if stored is not None:
-                return _replayed(stored)
+                return _replayed(stored, uow.subject)
             refused = refusal
             idempotency.remember_refusal(uow, idem, refusal)
         else:
             version = write_version_of(uow)
-            idempotency.remember(uow, idem, result, version)
+            if not uow.key_answered:  # a lean function keeps its result and versions with the key itself
+                idempotency.remember(uow, idem, result, version)
     if refused is not None:
         raise refused
     return Outcome(result, uow.records, version)

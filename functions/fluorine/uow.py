@@ -29,25 +29,17 @@ class KeyToClaim:
 
 
 class UnitOfWork:
-    """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception.
+    """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception."""
 
-    In a pipeline (``with conn.pipeline() as p, UnitOfWork(conn, pipeline=p)``), statements whose
-    rows are not fetched are only queued: BEGIN goes with the first fetched statement, and the
-    last writes with COMMIT, in one round trip each; the commit waits for its answer before the
-    unit of work ends, so a connection lost during COMMIT is still ``CommitOutcomeUnknown``.
-    """
-
-    def __init__(
-        self, conn: psycopg.Connection, subject: UUID | None = None, pipeline: psycopg.Pipeline | None = None
-    ) -> None:
+    def __init__(self, conn: psycopg.Connection, subject: UUID | None = None) -> None:
         self.conn = conn
-        self.pipeline = pipeline  # the connection's pipeline, when the transaction runs in one
         self.records: list[ChangeRecord] = []
         self.read_your_writes: list[str] | None = None
         self.unchanged: dict[str, int] = {}
         self.subject = subject  # whom the write version token is issued to (the actor, by default)
         self.key: KeyToClaim | None = None  # a key for the handler to claim in its own statement
         self.key_claimed = False  # whether it did
+        self.key_answered = False  # whether that statement also kept the answer with the key
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:
@@ -67,8 +59,6 @@ class UnitOfWork:
             return
         try:
             self._tx.__exit__(None, None, None)  # COMMIT
-            if self.pipeline is not None:
-                self.pipeline.sync()  # send what is queued (COMMIT last) and wait for its answer here
         except psycopg.OperationalError as error:
             self.records = []
             if self.conn.broken:  # no answer to COMMIT: it may have committed or not

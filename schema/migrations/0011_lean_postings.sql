@@ -6,7 +6,7 @@
 -- claims the idempotency key, checks the asset and the recipient, locks the accounts in id order,
 -- checks the available balance (or the supply room) under the lock, opens the recipient's account
 -- if missing, inserts the journal row (whose trigger moves the balances, 0004) and writes the
--- outbox rows; it returns what it did as jsonb. Nothing moves out of the database: the CHECK
+-- outbox rows, and keeps the result with the key; it returns what it did as jsonb. Nothing moves out of the database: the CHECK
 -- constraints and triggers of 0004 and 0010 still refuse a negative balance or available balance
 -- whatever posts, the explicit checks here only turn the common refusals into answers.
 --
@@ -16,6 +16,22 @@
 -- the caller). Events keep their versions: TransferPosted is version 1 of its transfer (the
 -- outbox's UNIQUE (aggregate, version) refuses a second), BalanceChanged carries the account's
 -- version, bumped by the trigger under the row lock.
+
+-- A key claimed by a lean function keeps its first answer without another round trip: the
+-- function stores the result and the versions of the aggregates it wrote (in the order written);
+-- the write version token, an HMAC Fluorine alone can compute, is signed from them by Fluorine
+-- (shared.write_versions: the same versions and caller give the same token), on the first answer
+-- and on every replay. Keys answered by other commands keep their token in ``write_version``.
+ALTER TABLE idempotency_keys ADD COLUMN versions jsonb;
+
+CREATE FUNCTION nickel_answer_key(p_caller uuid, p_key text, p_result jsonb, p_records jsonb)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE idempotency_keys
+    SET result = p_result,
+        versions = (SELECT jsonb_agg(jsonb_build_array(r ->> 'aggregate', (r ->> 'version')::integer) ORDER BY o)
+                    FROM jsonb_array_elements(p_records) WITH ORDINALITY AS e(r, o))
+    WHERE p_key IS NOT NULL AND caller_id = p_caller AND key = p_key
+$$;
 
 -- A timestamp as the services' JSON writes it (pydantic): UTC with "Z", microseconds only when
 -- there are any, so a payload written here equals the one the API answers.
@@ -119,5 +135,6 @@ BEGIN
                                                  'event_type', event_type, 'payload', payload,
                                                  'occurred_at', occurred_at) ORDER BY seq), '[]'::jsonb)
     INTO balances FROM changed;
+    PERFORM nickel_answer_key(p_caller, p_key, transfer, jsonb_build_array(posted) || balances);
     RETURN jsonb_build_object('outcome', 'posted', 'transfer', transfer, 'records', jsonb_build_array(posted) || balances);
 END $$;

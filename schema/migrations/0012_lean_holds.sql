@@ -1,7 +1,8 @@
 -- Lean holds (issue 14): placing a hold and capturing it in one round trip each, as 0011 does
 -- for transfers: the key's claim, the checks, the locks (the hold first, then accounts in id
 -- order, as every command takes them), the writes and the outbox rows in one call returning
--- jsonb. Refusals are decided before any write but the key's claim. The holds' triggers and the
+-- jsonb, the result kept with the key (nickel_answer_key, 0011). Refusals are decided before any
+-- write but the key's claim. The holds' triggers and the
 -- CHECK constraints of 0010 still decide what may happen to a hold and a balance, whatever calls.
 
 -- A hold's state as the services' JSON writes it (shared.contracts.nickel_holds.HoldState).
@@ -56,6 +57,7 @@ CREATE FUNCTION nickel_place_hold(
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     placed holds;
+    records jsonb;
 BEGIN
     IF NOT nickel_claim_key(p_caller, p_key, p_fingerprint, p_command) THEN
         RETURN jsonb_build_object('outcome', 'replay');
@@ -79,11 +81,10 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'no_funds');
     END IF;
-    RETURN jsonb_build_object(
-        'outcome', 'posted', 'hold', nickel_hold_json(placed),
-        'records', jsonb_build_array(nickel_emit('hold#' || placed.id, placed.version, 'HoldPlaced',
-                                                 nickel_hold_json(placed)))
-                   || nickel_emit_balances(ARRAY[placed.debit_account]));
+    records := jsonb_build_array(nickel_emit('hold#' || placed.id, placed.version, 'HoldPlaced', nickel_hold_json(placed)))
+               || nickel_emit_balances(ARRAY[placed.debit_account]);
+    PERFORM nickel_answer_key(p_caller, p_key, nickel_hold_json(placed), records);
+    RETURN jsonb_build_object('outcome', 'posted', 'hold', nickel_hold_json(placed), 'records', records);
 END $$;
 
 CREATE FUNCTION nickel_capture_hold(
@@ -98,6 +99,7 @@ DECLARE
     created timestamptz;
     transfer jsonb;
     hold_record jsonb;
+    records jsonb;
 BEGIN
     IF NOT nickel_claim_key(p_caller, p_key, p_fingerprint, p_command) THEN
         RETURN jsonb_build_object('outcome', 'replay');
@@ -148,8 +150,8 @@ BEGIN
         'id', p_id, 'from', hold.from_entity, 'to', hold.to_entity, 'asset', hold.asset, 'amount', taken,
         'memo', hold.memo, 'kind', 'capture', 'reverses', NULL::uuid, 'created_at', nickel_json_time(created),
         'version', 1);
-    RETURN jsonb_build_object(
-        'outcome', 'posted', 'transfer', transfer,
-        'records', jsonb_build_array(hold_record, nickel_emit('transfer#' || p_id, 1, 'TransferPosted', transfer))
-                   || nickel_emit_balances(ARRAY[hold.debit_account, credit]));
+    records := jsonb_build_array(hold_record, nickel_emit('transfer#' || p_id, 1, 'TransferPosted', transfer))
+               || nickel_emit_balances(ARRAY[hold.debit_account, credit]);
+    PERFORM nickel_answer_key(p_caller, p_key, transfer, records);
+    RETURN jsonb_build_object('outcome', 'posted', 'transfer', transfer, 'records', records);
 END $$;

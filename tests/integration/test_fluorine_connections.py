@@ -140,32 +140,35 @@ def test_after_a_lost_commit_the_client_repeats_its_idempotency_key_and_the_writ
     assert rows(fluorine, "keyed") == 1
 
 
-def test_a_keyed_transfer_lost_during_its_pipelined_commit_is_an_error_and_its_retry_posts_once(
+def test_a_keyed_transfer_lost_during_its_commit_is_an_error_and_its_retry_posts_once(
     fluorine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a funded payer, and a transfer (one statement, then its key's answer queued with
-    # COMMIT in one round trip) whose connection dies once that answer is queued
-    from fluorine import idempotency
+    # Given a funded payer, and a transfer (one statement that also keeps the key's answer, then
+    # COMMIT) whose connection dies once that statement has answered
+    from fluorine import bus
 
     payer, payee = register_entity()[0].id, register_entity()[0].id
     act(CreateAsset(code="USD", name="Dollar", scale=2))
     act(IssueAsset(id=uuid.uuid4(), asset="USD", to=payer, amount=10))
-    remember = idempotency.remember
+    write_version_of = bus.write_version_of
 
-    def remember_then_die(uow: UnitOfWork, *args: Any) -> None:
-        remember(uow, *args)
-        monkeypatch.setattr(idempotency, "remember", remember)
+    def then_die(uow: UnitOfWork) -> str | None:
+        monkeypatch.setattr(bus, "write_version_of", write_version_of)
         terminate(uow.conn.info.backend_pid)
+        return write_version_of(uow)
 
-    monkeypatch.setattr(idempotency, "remember", remember_then_die)
+    monkeypatch.setattr(bus, "write_version_of", then_die)
     key = Idempotency(caller_id=str(payer), key="lost-commit", fingerprint="f")
     transfer = PostTransfer(id=uuid.uuid4(), from_entity=payer, to=payee, asset="USD", amount=3, idempotency=key)
-    # When it runs, and the client, told it failed, repeats it with its key
+    # When it runs, and the client, told it failed, repeats it with its key, then once more
     with pytest.raises(CommitOutcomeUnknown):
         act(transfer)
-    again = act(transfer)
-    # Then the first is an unknown outcome (never retried inside), and the transfer is posted once
+    again, replayed = act(transfer), act(transfer)
+    # Then the first is an unknown outcome (never retried inside), the transfer is posted once, and
+    # the replay answers what the retry answered, write version included
     assert not again.replayed
+    assert replayed.replayed
+    assert (replayed.result, replayed.write_version) == (again.result, again.write_version)
     with psycopg.connect(fluorine) as conn:
         posted = conn.execute("SELECT count(*) FROM transfers WHERE id = %s", (transfer.id,)).fetchone()
     assert posted == (1,)

@@ -232,6 +232,7 @@ def run_lean(uow: UnitOfWork, query: str, params: tuple[Any, ...]) -> dict[str, 
     if answer["outcome"] != "posted":
         raise _refusal(answer)
     uow.written(answer["records"])
+    uow.key_answered = key is not None
     return answer
 
 
