@@ -35,18 +35,31 @@ class Floor:
 
     def tps(self, builtin: str, clients: int, seconds: int | None, transactions: int = 0) -> float | None:
         """Transactions per second of pgbench's ``builtin`` script at ``clients`` connections."""
+        measured = self.run(["-b", builtin], clients, seconds, transactions)
+        return None if measured is None else measured[0]
+
+    def run(
+        self, script: list[str], clients: int, seconds: int | None, transactions: int = 0
+    ) -> tuple[float, float] | None:
+        """(transactions per second, average latency in ms) of a pgbench script (``-b name`` or ``-f file``)."""
         if self.absent is not None:
             return None
         length = ["-T", str(seconds)] if seconds else ["-t", str(transactions)]
         threads = str(max(1, min(clients, os.cpu_count() or 1)))
-        done = self._pgbench("-b", builtin, "-c", str(clients), "-j", threads, *length)
-        found = TPS.search(done) if done is not None else None
-        if found is None:
+        done = self._pgbench(*script, "-c", str(clients), "-j", threads, *length)
+        found, latency = (TPS.search(done), LATENCY.search(done)) if done is not None else (None, None)
+        if found is None or latency is None:
             self.absent = self.absent or f"pgbench printed no tps: {(done or '')[-300:]!r}"
             return None
-        return float(found.group(1))
+        return float(found.group(1)), float(latency.group(1))
+
+    def on(self, url: str) -> Floor:
+        """The same pgbench, pointed at ``url``'s database (to drive a script of one's own there)."""
+        return Floor(_libpq_env(url), self.absent) if self.env else Floor({}, self.absent)
 
     def _pgbench(self, *args: str) -> str | None:
+        if self.absent is not None:
+            return None
         try:
             command = [shutil.which("pgbench") or "pgbench", *args]
             done = subprocess.run(  # noqa: S603 - the pgbench found on PATH, fixed arguments
