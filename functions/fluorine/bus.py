@@ -35,6 +35,7 @@ CommandT = TypeVar("CommandT", bound=BaseModel)
 Handler = Callable[[Any, UnitOfWork], BaseModel]
 RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 MAX_ATTEMPTS = 6
+NOT_POSTED = "nickel: not posted"  # what a gated lean statement raises when it did not post (0013)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,48 @@ def _replayed(stored: idempotency.StoredAnswer, subject: UUID | None = None) -> 
 
 
 def _run_keyed_lean(
+    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
+) -> Outcome:
+    """A keyed command whose handler claims its key in its own statement: in one autocommit
+    statement if it posts, else (a refusal, a replay, a caller the check refuses: nothing of that
+    statement was kept) the transactional way, which gives the real answer."""
+    posted = _run_in_one_statement(registered, command, idem, conn, actor)
+    return posted if posted is not None else _run_keyed_lean_tx(registered, command, idem, conn, actor)
+
+
+def _run_in_one_statement(
+    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
+) -> Outcome | None:
+    """The command as one autocommit statement (0013): the caller check gating the handler's lean
+    function. Its outcome if it posted; None if it did not (the statement failed: nothing kept).
+
+    No BEGIN and no COMMIT round trip, and no client round trip while locks are held. A connection
+    lost during the statement leaves its outcome unknown, but the command is keyed: run again, it
+    finds the key and replays the first answer (whose events the sweeper publishes) or posts once.
+    """
+    if actor is None or actor.session_id is None or registered.authority not in (Authority.CALLER, Authority.ADMIN):
+        return None
+    if registered.acts_as is not None and getattr(command, registered.acts_as) != actor.entity_id:
+        return None
+    uow = UnitOfWork(conn, subject_of(actor))  # not entered: no transaction block
+    uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, str(getattr(command, "command", "")))
+    uow.gate = (actor.session_id, actor.entity_id, registered.authority is Authority.ADMIN)
+    previous, conn.autocommit = conn.autocommit, True
+    try:
+        result = registered.handle(command, uow).model_dump(mode="json")
+    except (idempotency.KeyAlreadyUsed, AppError):
+        return None  # a replay, or a refusal decided before the statement: answered the transactional way
+    except pg_errors.RaiseException as exc:
+        if NOT_POSTED in str(exc):
+            return None
+        raise
+    finally:
+        if not conn.broken:
+            conn.autocommit = previous
+    return Outcome(result, uow.records, write_version_of(uow))
+
+
+def _run_keyed_lean_tx(
     registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
 ) -> Outcome:
     """``_run_keyed`` for a handler that claims its key in its own statement (issue 14).

@@ -40,6 +40,7 @@ class UnitOfWork:
         self.key: KeyToClaim | None = None  # a key for the handler to claim in its own statement
         self.key_claimed = False  # whether it did
         self.key_answered = False  # whether that statement also kept the answer with the key
+        self.gate: tuple[UUID, UUID, bool] | None = None  # (session, entity, admin): the caller check to run in it
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:

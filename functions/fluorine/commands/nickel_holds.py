@@ -97,12 +97,10 @@ def resolve(uow: UnitOfWork, hold_id: UUID, status: HoldStatus, captured: int = 
 # Placing and capturing are one statement each with the key's claim (0012_lean_holds.sql): the
 # checks, the locks (hold first, then accounts), the writes and the events, server-side.
 PLACE_HOLD = (
-    "SELECT nickel_place_hold(%s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text, %s::integer,"
+    "nickel_place_hold(%s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text, %s::integer,"
     " %s::uuid, %s::text, %s::text, %s::text)"
 )
-CAPTURE_HOLD = (
-    "SELECT nickel_capture_hold(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::uuid, %s::text, %s::text, %s::text)"
-)
+CAPTURE_HOLD = "nickel_capture_hold(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::uuid, %s::text, %s::text, %s::text)"
 
 
 @command_handler(PlaceHold, acts_as="from_entity", claims_key=True)

@@ -186,10 +186,14 @@ def emit_balances(uow: UnitOfWork, accounts: Iterable[Account | int]) -> None:
         uow.emit(wallet_aggregate(state.entity_id, state.asset), state.version, "BalanceChanged", state)
 
 
-POST_ONE = (
-    "SELECT nickel_post_one(%s::text, %s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text,"
+POST_ONE_CALL = (
+    "nickel_post_one(%s::text, %s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text,"
     " %s::uuid, %s::text, %s::text, %s::text)"
 )
+POST_ONE = f"SELECT {POST_ONE_CALL}"
+# In one autocommit statement (0013): the caller check gates the call; anything but a posting or a
+# replay raises (fluorine.bus.NOT_POSTED), so nothing of the statement is kept.
+GATED = "SELECT nickel_only_if_posted(CASE WHEN fluorine_caller_ok(%s::uuid, %s::uuid, %s::boolean) THEN {call} END)"
 
 
 def _refusal(answer: dict[str, Any]) -> AppError:
@@ -215,15 +219,19 @@ REFUSED: dict[str, tuple[type[AppError], str]] = {
 }
 
 
-def run_lean(uow: UnitOfWork, query: str, params: tuple[Any, ...]) -> dict[str, Any]:
-    """Run a lean server-side function (0011, 0012) whose last four arguments claim ``uow.key``.
+def run_lean(uow: UnitOfWork, call: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """Run a lean server-side function (0011, 0012) whose last four arguments claim ``uow.key``;
+    ``call`` is its call expression. Gated by the caller check when ``uow.gate`` is set (0013).
 
     ``KeyAlreadyUsed`` if the key was used before; a refusal raised having written nothing but the
     key's claim; else its records are the unit of work's and its answer is returned.
     """
     key = uow.key
     claim = (key.caller_id, key.key, key.fingerprint, key.command) if key is not None else (None,) * 4
-    row = uow.execute(query, (*params, *claim)).fetchone()
+    if uow.gate is None:
+        row = uow.execute(f"SELECT {call}", (*params, *claim)).fetchone()
+    else:
+        row = uow.execute(GATED.format(call=call), (*uow.gate, *params, *claim)).fetchone()
     assert row is not None
     answer: dict[str, Any] = row[0]
     if answer["outcome"] == "replay":
@@ -240,4 +248,4 @@ def post_one(uow: UnitOfWork, asset: str, posting: Posting) -> TransferState:
     """Post one transfer, issue (source ISSUER) or redemption (target ISSUER) in one round trip:
     the key's claim, the checks, the locks, the journal row and its events (``nickel_post_one``)."""
     params = (posting.kind, posting.id, asset, posting.source, posting.target, posting.amount, posting.memo)
-    return TransferState.model_validate(run_lean(uow, POST_ONE, params)["transfer"])
+    return TransferState.model_validate(run_lean(uow, POST_ONE_CALL, params)["transfer"])
