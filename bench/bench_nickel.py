@@ -33,8 +33,7 @@ from psycopg import errors as pg_errors
 
 from bench.harness import SMOKE, BenchEnv, Figure, Goal, sized
 from bench.pgbench_floor import Floor, pgbench_floor
-from fluorine.authority import CALLER_ROW
-from fluorine.commands.nickel_ledger import POST_ONE
+from fluorine.commands.nickel_ledger import GATED, POST_ONE_CALL
 from shared.internal import Actor
 
 SECONDS = sized(2.5, 0.1)
@@ -140,13 +139,13 @@ def _hold_and_capture(url: str, conn: psycopg.Connection | None = None) -> Calla
 
 
 def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
-    """The statements ``PostTransfer`` issues, in one transaction, without the bus: the caller check
-    and the one posting statement (0011_lean_postings.sql), which also keeps the key's answer."""
+    """The statement ``PostTransfer`` sends, without the bus: the caller check gating the posting
+    function (claim, checks, locks, journal row, events, the key's answer) in one autocommit statement."""
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
-    with conn.transaction():
-        conn.execute(CALLER_ROW, (SESSIONS[sender].session_id, sender)).fetchone()
-        claim = (str(sender), key, "bench", "post_transfer")
-        conn.execute(POST_ONE, ("transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim)).fetchone()
+    gate = (SESSIONS[sender].session_id, sender, False)
+    claim = (str(sender), key, "bench", "post_transfer")
+    params = (*gate, "transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim)
+    conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()
 
 
 def _via_raw(url: str) -> Callable[[Pair], None]:

@@ -129,20 +129,22 @@ def send_message(conn: psycopg.Connection, sender: Actor, to: uuid.UUID) -> None
 
 
 def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.UUID) -> None:
-    """``PostTransfer``'s statements: the caller check and the one posting statement (key claim,
-    checks, locks, journal row, three outbox rows, the key's answer: 0011_lean_postings.sql); then
+    """``PostTransfer``'s one statement: the caller check gating the posting function (key claim,
+    checks, locks, journal row, three outbox rows, the key's answer: 0011, 0013), autocommit; then
     its records."""
-    from fluorine.commands.nickel_ledger import POST_ONE
+    from fluorine.commands.nickel_ledger import GATED, POST_ONE_CALL
 
     key, transfer_id, sender = uuid.uuid4().hex, uuid.uuid4(), actor.entity_id
-    with conn.transaction():
-        conn.execute(CALLER_ROW, (actor.session_id, sender)).fetchone()
-        claim = (str(sender), key, "floor", "post_transfer")
-        params = ("transfer", transfer_id, asset, sender, receiver, 1, None, *claim)
-        answer = conn.execute(POST_ONE, params).fetchone()[0]  # type: ignore[index]
-        events: list[Event] = [
-            (r["seq"], r["aggregate"], r["version"], r["event_type"], r["payload"]) for r in answer["records"]
-        ]
+    claim = (str(sender), key, "floor", "post_transfer")
+    params = (actor.session_id, sender, False, "transfer", transfer_id, asset, sender, receiver, 1, None, *claim)
+    previous, conn.autocommit = conn.autocommit, True
+    try:
+        answer = conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()[0]  # type: ignore[index]
+    finally:
+        conn.autocommit = previous
+    events: list[Event] = [
+        (r["seq"], r["aggregate"], r["version"], r["event_type"], r["payload"]) for r in answer["records"]
+    ]
     _publish(conn, events)
 
 
