@@ -45,9 +45,6 @@ class HoldRow(HoldState):
 
     debit_account: int
 
-    def state(self) -> HoldState:
-        return HoldState.model_validate(self.model_dump(include=set(HoldState.model_fields)))
-
 
 class LockedHold(HoldRow):
     """A hold read under its row lock, and whether ``expires_at`` had passed when it was read (by the

@@ -94,24 +94,6 @@ def active_entities(uow: UnitOfWork, ids: Iterable[UUID]) -> dict[UUID, bool]:
     return {row[0]: bool(row[1]) for row in rows}
 
 
-def require_active(uow: UnitOfWork, entity_id: UUID) -> None:
-    if not active_entities(uow, [entity_id]).get(entity_id):
-        raise NotFound("The recipient does not exist.")
-
-
-def require_asset_and_recipient(uow: UnitOfWork, code: str, recipient: UUID) -> None:
-    """404 if there is no such asset, or the recipient is unknown or deactivated (one round trip)."""
-    row = uow.execute(
-        "SELECT EXISTS (SELECT 1 FROM assets WHERE code = %s),"
-        " EXISTS (SELECT 1 FROM entities WHERE id = %s AND status = 'active')",
-        (code, recipient),
-    ).fetchone()
-    if row is None or not row[0]:
-        raise NotFound("The asset does not exist.")
-    if not row[1]:
-        raise NotFound("The recipient does not exist.")
-
-
 def ensure_accounts(uow: UnitOfWork, asset: str, owners: Sequence[UUID]) -> None:
     """Open the holders' accounts that do not exist yet (in owner order, so inserts never cross)."""
     uow.execute(
