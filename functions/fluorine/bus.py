@@ -7,6 +7,8 @@ A dead connection is retried too, on a new one, but only when the transaction ce
 commit: the connection broke before COMMIT was sent (found dead at BEGIN or at any statement, as
 after RDS Proxy dropped an idle client), so PostgreSQL rolled it back. A connection lost while
 COMMIT was in flight is ``CommitOutcomeUnknown``: it is answered as an error, never retried.
+(A keyed lean posting runs as one autocommit statement, ``fluorine.lean``: lost during it, it is
+run again, and its key replays the committed answer if there is one.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from fluorine import idempotency
 from fluorine.authority import Authority, authorize
 from fluorine.db import connection
-from fluorine.uow import KeyToClaim, UnitOfWork
+from fluorine.uow import UnitOfWork
 from shared import write_versions
 from shared.contracts.changes import AggregateVersion, ChangeRecord, Idempotency
 from shared.errors import AppError, InvalidRequest, field_errors
@@ -35,7 +37,6 @@ CommandT = TypeVar("CommandT", bound=BaseModel)
 Handler = Callable[[Any, UnitOfWork], BaseModel]
 RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 MAX_ATTEMPTS = 6
-NOT_POSTED = "nickel: not posted"  # what a gated lean statement raises when it did not post (0013)
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,15 @@ def _run_keyed(
     the authority is refused before the key is claimed: that refusal is not the key's answer.
     """
     if registered.claims_key:
-        return _run_keyed_lean(registered, command, idem, conn, actor)
+        from fluorine.lean import run_keyed_lean  # here: fluorine.lean builds on this module
+
+        return run_keyed_lean(registered, command, idem, conn, actor)
     refused: AppError | None = None
     with UnitOfWork(conn, subject_of(actor)) as uow:
         authorize(uow, registered.authority, actor, command, registered.acts_as)
         stored = idempotency.claim(uow, idem, str(getattr(command, "command", "")))
         if stored is not None:
-            return _replayed(stored)
+            return replayed(stored)
         try:
             with conn.transaction():
                 result = registered.handle(command, uow).model_dump(mode="json")
@@ -162,93 +165,12 @@ def _run_keyed(
     return Outcome(result, uow.records, version)
 
 
-def _replayed(stored: idempotency.StoredAnswer, subject: UUID | None = None) -> Outcome:
+def replayed(stored: idempotency.StoredAnswer, subject: UUID | None = None) -> Outcome:
     """The key's first answer again: its refusal raised, or its result with no new records."""
     replay = idempotency.replayed_refusal(stored)
     if replay is not None:
         raise replay
     return Outcome(stored.result, [], stored.token(subject), replayed=True)
-
-
-def _run_keyed_lean(
-    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
-) -> Outcome:
-    """A keyed command whose handler claims its key in its own statement: in one autocommit
-    statement if it posts, else (a refusal, a replay, a caller the check refuses: nothing of that
-    statement was kept) the transactional way, which gives the real answer."""
-    posted = _run_in_one_statement(registered, command, idem, conn, actor)
-    return posted if posted is not None else _run_keyed_lean_tx(registered, command, idem, conn, actor)
-
-
-def _run_in_one_statement(
-    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
-) -> Outcome | None:
-    """The command as one autocommit statement (0013): the caller check gating the handler's lean
-    function. Its outcome if it posted; None if it did not (the statement failed: nothing kept).
-
-    No BEGIN and no COMMIT round trip, and no client round trip while locks are held. A connection
-    lost during the statement leaves its outcome unknown, but the command is keyed: run again, it
-    finds the key and replays the first answer (whose events the sweeper publishes) or posts once.
-    """
-    if actor is None or actor.session_id is None or registered.authority not in (Authority.CALLER, Authority.ADMIN):
-        return None
-    if registered.acts_as is not None and getattr(command, registered.acts_as) != actor.entity_id:
-        return None
-    uow = UnitOfWork(conn, subject_of(actor))  # not entered: no transaction block
-    uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, str(getattr(command, "command", "")))
-    uow.gate = (actor.session_id, actor.entity_id, registered.authority is Authority.ADMIN)
-    previous, conn.autocommit = conn.autocommit, True
-    try:
-        result = registered.handle(command, uow).model_dump(mode="json")
-    except (idempotency.KeyAlreadyUsed, AppError):
-        return None  # a replay, or a refusal decided before the statement: answered the transactional way
-    except pg_errors.RaiseException as exc:
-        if NOT_POSTED in str(exc):
-            return None
-        raise
-    finally:
-        if not conn.broken:
-            conn.autocommit = previous
-    return Outcome(result, uow.records, write_version_of(uow))
-
-
-def _run_keyed_lean_tx(
-    registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
-) -> Outcome:
-    """``_run_keyed`` for a handler that claims its key in its own statement (issue 14).
-
-    The same answers as ``_run_keyed`` with fewer round trips while locks are held: the claim
-    and the first answer ride in the handler's statement (the token, an HMAC, is signed here from
-    the versions kept with the key, the same on every replay), and as the handler refuses only
-    before it writes, a refusal leaves nothing but the claimed key to keep
-    with it (no savepoint). A refusal raised before the handler reached its statement (a check on
-    the command alone) claims the key here.
-    """
-    name = str(getattr(command, "command", ""))
-    refused: AppError | None = None
-    with UnitOfWork(conn, subject_of(actor)) as uow:
-        authorize(uow, registered.authority, actor, command, registered.acts_as)
-        uow.key = KeyToClaim(idem.caller_id, idem.key, idem.fingerprint, name)
-        try:
-            result = registered.handle(command, uow).model_dump(mode="json")
-        except idempotency.KeyAlreadyUsed:
-            return _replayed(idempotency.stored_answer(uow, idem, name), uow.subject)
-        except AppError as refusal:
-            if refusal.status >= 500:
-                raise
-            uow.records = []
-            stored = None if uow.key_claimed else idempotency.claim(uow, idem, name)
-            if stored is not None:
-                return _replayed(stored, uow.subject)
-            refused = refusal
-            idempotency.remember_refusal(uow, idem, refusal)
-        else:
-            version = write_version_of(uow)
-            if not uow.key_answered:  # a lean function keeps its result and versions with the key itself
-                idempotency.remember(uow, idem, result, version)
-    if refused is not None:
-        raise refused
-    return Outcome(result, uow.records, version)
 
 
 def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None, actor: Actor | None = None) -> Outcome:

@@ -174,7 +174,7 @@ POST_ONE_CALL = (
 )
 POST_ONE = f"SELECT {POST_ONE_CALL}"
 # In one autocommit statement (0013): the caller check gates the call; anything but a posting or a
-# replay raises (fluorine.bus.NOT_POSTED), so nothing of the statement is kept.
+# replay raises (fluorine.lean.NOT_POSTED), so nothing of the statement is kept.
 GATED = "SELECT nickel_only_if_posted(CASE WHEN fluorine_caller_ok(%s::uuid, %s::uuid, %s::boolean) THEN {call} END)"
 
 
