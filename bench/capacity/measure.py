@@ -109,7 +109,14 @@ def actions(world: World) -> dict[str, Callable[[], Any]]:
         return answer
 
     def hold_and_capture() -> Any:
-        placed = _call("nickel.app", "POST", "/v1/holds", a, body={"to": str(b.entity_id), "asset": world.asset, "amount": 5}, headers=_key())
+        placed = _call(
+            "nickel.app",
+            "POST",
+            "/v1/holds",
+            a,
+            body={"to": str(b.entity_id), "asset": world.asset, "amount": 5},
+            headers=_key(),
+        )
         return _call("nickel.app", "POST", f"/v1/holds/{placed.body['id']}/capture", b, body={}, headers=_key())
 
     def mark_read() -> Any:
@@ -133,13 +140,24 @@ def actions(world: World) -> dict[str, Callable[[], Any]]:
         "inbox_page": lambda: _call("francium.app", "GET", "/v1/messages/inbox", reader),
         "graphql_dashboard": lambda: _call("francium.app", "POST", "/v1/graphql", reader, body={"query": dashboard}),
         "transfer": lambda: _call(
-            "nickel.app", "POST", "/v1/transfers", a, body={"to": str(b.entity_id), "asset": world.asset, "amount": 1}, headers=_key()
+            "nickel.app",
+            "POST",
+            "/v1/transfers",
+            a,
+            body={"to": str(b.entity_id), "asset": world.asset, "amount": 1},
+            headers=_key(),
         ),
         "hold_and_capture": hold_and_capture,
-        "send_message": lambda: _call("rhenium.app", "POST", "/v1/messages", a, body={"to_entity": str(reader.entity_id), "body": "hi"}),
+        "send_message": lambda: _call(
+            "rhenium.app", "POST", "/v1/messages", a, body={"to_entity": str(reader.entity_id), "body": "hi"}
+        ),
         "mark_read": mark_read,
-        "group_broadcast": lambda: _call("carbon.app", "POST", f"/v1/groups/{group['id']}/broadcast", world.people[1], body={"body": "news"}),
-        "platform_broadcast": lambda: _call("rhenium.app", "POST", "/v1/broadcasts", admin, body={"body": "to everyone"}),
+        "group_broadcast": lambda: _call(
+            "carbon.app", "POST", f"/v1/groups/{group['id']}/broadcast", world.people[1], body={"body": "news"}
+        ),
+        "platform_broadcast": lambda: _call(
+            "rhenium.app", "POST", "/v1/broadcasts", admin, body={"body": "to everyone"}
+        ),
         "create_group": lambda: _call("carbon.app", "POST", "/v1/groups", a, body={"name": f"g{uuid.uuid4().hex[:6]}"}),
         "join_group": lambda: _call("carbon.app", "POST", f"/v1/groups/{world.groups[1]['id']}/join", next(joiners)),
         "realtime_ticket": lambda: _call("rhenium.app", "POST", "/v1/realtime/tickets", reader),

@@ -149,7 +149,10 @@ class _Listener:
             request.write_units, request.items = max(1, math.ceil(size / WRITE_UNIT)), 1
         elif operation == "BatchWriteItem":
             writes = [w for batch in (params.get("RequestItems") or {}).values() for w in batch]
-            sizes = [item_size(w.get("PutRequest", {}).get("Item") or w.get("DeleteRequest", {}).get("Key") or {}) for w in writes]
+            sizes = [
+                item_size(w.get("PutRequest", {}).get("Item") or w.get("DeleteRequest", {}).get("Key") or {})
+                for w in writes
+            ]
             request.write_units, request.items = sum(max(1, math.ceil(s / WRITE_UNIT)) for s in sizes), len(writes)
         elif operation == "TransactWriteItems":
             request.write_units = 2 * len(params.get("TransactItems", []))
