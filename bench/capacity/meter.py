@@ -142,8 +142,12 @@ class _Listener:
             request.read_units, request.items = _read_units(sizes, consistent, False), len(parsed.get("Items", []))
         elif operation == "BatchGetItem":
             items = [i for found in parsed.get("Responses", {}).values() for i in found]
-            consistent = any(spec.get("ConsistentRead") for spec in (params.get("RequestItems") or {}).values())
-            request.read_units, request.items = _read_units([item_size(i) for i in items], consistent, True), len(items)
+            specs = (params.get("RequestItems") or {}).values()
+            consistent = any(spec.get("ConsistentRead") for spec in specs)
+            asked = sum(len(spec.get("Keys", [])) for spec in specs)
+            # Each key is billed as a GetItem, so a key with no item still costs the smallest read.
+            sizes = [item_size(i) for i in items] + [0] * max(0, asked - len(items))
+            request.read_units, request.items = _read_units(sizes, consistent, True), len(items)
         elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
             size = item_size(params.get("Item") or params.get("Key") or {})
             request.write_units, request.items = max(1, math.ceil(size / WRITE_UNIT)), 1
