@@ -110,7 +110,7 @@ LIMITS: dict[str, Limit] = {
         Limit(
             "trigger_shard_rate",
             "Rhenium trigger (per shard)",
-            "records per second one shard's batches can take (ParallelizationFactor 1, one Fluorine call each)",
+            "records per second one shard's batches can take (ParallelizationFactor 4; a TransferPosted is a Fluorine call)",
             0,  # computed from the latencies: see model.trigger_records_per_shard
             "records/s",
             "configured",

@@ -106,7 +106,7 @@ class Deployment:
     default_memory_mb: int = 1024
     min_acu: float = 0.5
     stream_consumers: int = 2  # the projector and the Rhenium trigger (tests/unit/test_deploy_streams.py)
-    trigger_parallelization: int = 1
+    trigger_parallelization: int = 4
     projector_parallelization: int = 4
     limits: Mapping[str, float] = field(default_factory=dict)
     # What-ifs for the fixes docs/capacity.md recommends (both off: the design as deployed).
