@@ -110,8 +110,8 @@ LIMITS: dict[str, Limit] = {
         Limit(
             "trigger_shard_rate",
             "Rhenium trigger (per shard)",
-            "records per second one shard's batches can take (ParallelizationFactor 4; a TransferPosted is a Fluorine call)",
-            0,  # computed from the latencies: see model.trigger_records_per_shard
+            "records per second a shard's batches take (ParallelizationFactor 4; TransferPosted calls Fluorine)",
+            0,  # computed from the latencies in model.limit_loads
             "records/s",
             "configured",
             f"{_LAMBDA}/with-ddb.html",
@@ -129,7 +129,7 @@ LIMITS: dict[str, Limit] = {
             "aurora_connections",
             "Aurora via RDS Proxy",
             "database connections: 90% (MaxConnectionsPercent) of max_connections at MaxCapacity",
-            0,  # computed from MaxCapacity: see max_connections()
+            0,  # computed from MaxCapacity by max_connections()
             "connections",
             "configured",
             "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-connections.html",

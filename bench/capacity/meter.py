@@ -66,8 +66,9 @@ class Meter:
         by_table: dict[str, dict[str, float]] = {}
         by_family: dict[str, dict[str, float]] = {}
         for r in self.dynamo:
-            table = by_table.setdefault(r.table, {"requests": 0, "read_units": 0.0, "write_units": 0.0})
+            table = by_table.setdefault(r.table, {"requests": 0, "items": 0, "read_units": 0.0, "write_units": 0.0})
             table["requests"] += 1
+            table["items"] += r.items
             table["read_units"] += r.read_units
             table["write_units"] += r.write_units
             for name in r.families:

@@ -9,11 +9,12 @@ bench/results.json is never touched.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bench.capacity.costs import READ_CACHE, Costs, load_costs
+from bench.capacity.costs import COSTS, READ_CACHE, Costs, load_costs
 from bench.capacity.limits import LIMITS
 from bench.capacity.model import Result, Workload, entities_at_limit, evaluate
 
@@ -104,18 +105,42 @@ def table(results: list[Result], costs: Costs, template: Workload | None = None)
     return "\n".join(out)
 
 
+def actions_markdown(path: Path = COSTS) -> str:
+    """The measured load of each action, as docs/capacity.md shows it (request path / change feed)."""
+    raw = json.loads(path.read_text())["actions"]
+    costs = load_costs(path)
+    rows = [
+        "| action | function | invocations (element + Fluorine) | SQL statements | round trips on the request path | "
+        "DynamoDB requests (request / change feed) | items | RRU | WRU (with index copies) | change-feed records |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in sorted(raw):
+        request, downstream, c = raw[name]["request"], raw[name]["downstream"], costs.actions[name]
+        asked = [sum(t["requests"] for t in side["dynamodb"].values()) for side in (request, downstream)]
+        items = sum(t.get("items", 0) for side in (request, downstream) for t in side["dynamodb"].values())
+        calls = c.fluorine_calls + c.trigger_fluorine_calls
+        trips = request["sql_statements"] + asked[0] + c.fluorine_calls
+        units = f"{sum(c.rru.values()):g} | {sum(c.wru.values()):g}"
+        rows.append(
+            f"| {name} | {c.function} | 1 + {calls:g} | {request['sql_statements']} + {downstream['sql_statements']} "
+            f"| {trips:g} | {asked[0]:g} / {asked[1]:g} | {items:g} | {units} | {c.feed_records:g} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench capacity", description=__doc__.split("\n")[0])
     parser.add_argument("--measure", action="store_true", help="re-measure bench/capacity_costs.json first (~20 s)")
     parser.add_argument("--plot", action="store_true", help=f"redraw {PLOT.relative_to(PLOT.parents[1])}")
     parser.add_argument("--entities", type=int, nargs="+", default=list(SIZES), help="sizes to show")
+    parser.add_argument("--actions", action="store_true", help="print each action's measured load (markdown)")
     args = parser.parse_args(argv)
     if args.measure:
         from bench.capacity.measure import main as measure
 
         measure()
     costs = load_costs()
-    print(table(run(costs, tuple(args.entities)), costs))
+    print(actions_markdown() if args.actions else table(run(costs, tuple(args.entities)), costs))
     if args.plot:
         from bench.capacity.plot import draw
 
