@@ -174,3 +174,20 @@ def test_every_limit_names_its_source() -> None:
     for limit in LIMITS.values():
         assert limit.source.startswith("https://docs.aws.amazon.com/"), limit.key
         assert limit.kind in ("hard", "quota", "configured")
+
+
+def test_python_m_bench_capacity_prints_the_table_and_leaves_the_benchmark_results_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the benchmarks' results file as it is
+    from bench.__main__ import RESULTS, main
+
+    before = RESULTS.read_bytes() if RESULTS.exists() else None
+    # When `python -m bench capacity` runs
+    monkeypatch.setattr("sys.argv", ["python -m bench", "capacity"])
+    assert main() == 0
+    # Then it prints the three sizes' table and first limits, and results.json is untouched
+    out = capsys.readouterr().out
+    assert "First limit hit" in out
+    assert all(size in out for size in ("10k", "1M", "10M"))
+    assert (RESULTS.read_bytes() if RESULTS.exists() else None) == before
