@@ -46,6 +46,7 @@ DEFAULT_MIX: dict[str, float] = {
 }
 UNAUTHORIZED = {"register", "login", "refresh"}  # routes without the TOKEN authorizer
 FIXED_LOADS = {"stream_readers"}  # set by the design, not by the load: two of two at any size
+FAILED_RECORD_SHARE = 1e-4  # records that exhaust their retries and go to a failure queue (assumed)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Result:
     wru: dict[str, float]
     statements: float  # average per second
     transactions: float
+    records: float  # change-feed records delivered per second (projector and trigger), average
     checks: list[Check]
     cost: dict[str, float]  # monthly USD per line
 
@@ -402,8 +404,11 @@ def evaluate(w: Workload, costs: Costs, lat: Latencies | None = None, dep: Deplo
     checks = [
         Check(name, where, load, limit(dep, name) if fixed is None else fixed) for name, where, load, fixed in loads
     ]
-    cost = monthly_cost(w, rates, average, rru, wru, statements, average_who, lat, dep)
-    return Result(w, rates, average.invocations, at_peak.seconds, rru, wru, statements, transactions, checks, cost)
+    records = sum(rate * (actions[n].feed_records + actions[n].trigger_records) for n, rate in rates.items())
+    cost = monthly_cost(w, rates, average, rru, wru, statements, records, average_who, lat, dep)
+    return Result(
+        w, rates, average.invocations, at_peak.seconds, rru, wru, statements, transactions, records, checks, cost
+    )
 
 
 def limit(dep: Deployment, name: str) -> float:
@@ -464,6 +469,7 @@ def monthly_cost(
     rru: Mapping[str, float],
     wru: Mapping[str, float],
     statements: float,
+    records: float,
     who: Audience,
     lat: Latencies,
     dep: Deployment,
@@ -477,7 +483,7 @@ def monthly_cost(
     pushes += sum(rates[n] for n in ("send_message", "transfer", "hold_and_capture") if n in rates) * who.share
     gb_seconds = sum(seconds * dep.memory_gb(f) for f, seconds in average.seconds.items()) * month
     acu = max(dep.min_acu, statements / lat.statements_per_acu_second)
-    failures = sum(rates.get(n, 0) for n in rates) * 1e-4 * 3  # send, receive, delete of a failed record
+    failures = records * FAILED_RECORD_SHARE * 3  # send, receive and delete of each failed record
     return {
         "API Gateway REST requests": tiered(rest, p.api_rest_per_million),
         "API Gateway WebSocket (messages, connection minutes)": pushes * month / 1e6 * p.websocket_message_per_million

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.capacity.costs import COSTS, READ_CACHE, Costs, load_costs
 from bench.capacity.limits import LIMITS
-from bench.capacity.model import Result, Workload, entities_at_limit, evaluate
+from bench.capacity.model import FAILED_RECORD_SHARE, Result, Workload, entities_at_limit, evaluate
 
 SIZES = (10_000, 1_000_000, 10_000_000)
 PLOT = Path(__file__).parent.parent.parent / "docs" / "capacity.png"
@@ -49,6 +49,11 @@ LOADS: list[tuple[str, Callable[[Result], float]]] = [
     (f"  of which {READ_CACHE}", lambda r: r.rru.get(READ_CACHE, 0.0)),
     ("  of which RealtimeTable (broadcast scans)", lambda r: r.rru.get("RealtimeTable", 0.0)),
     ("DynamoDB write units/s (average)", lambda r: sum(r.wru.values())),
+    ("  of which ChangeFeedTable", lambda r: r.wru.get("ChangeFeedTable", 0.0)),
+    (f"  of which {READ_CACHE} (with index copies)", lambda r: r.wru.get(READ_CACHE, 0.0)),
+    ("  of which RealtimeTable", lambda r: r.wru.get("RealtimeTable", 0.0)),
+    ("change-feed records delivered/s (average)", lambda r: r.records),
+    ("failure-queue messages/day (1 in 10,000)", lambda r: r.records * FAILED_RECORD_SHARE * 86_400),
     ("WebSocket connections (peak)", lambda r: r.workload.connected_peak),
 ]
 
