@@ -115,7 +115,8 @@ def actions_markdown(path: Path = COSTS) -> str:
     raw = json.loads(path.read_text())["actions"]
     costs = load_costs(path)
     rows = [
-        "| action | function | invocations (element + Fluorine) | SQL statements | round trips on the request path | "
+        "| action | function | invocations (element + Fluorine) | SQL statements (request + change feed) | "
+        "round trips on the request path | "
         "DynamoDB requests (request / change feed) | items | RRU | WRU (with index copies) | change-feed records |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
