@@ -478,8 +478,10 @@ def monthly_cost(
     """USD per month at the average rates (730 hours), one line per service."""
     p, month = prices or Prices(), SECONDS_PER_MONTH
     rest = sum(rate for name, rate in rates.items() if name != "authorize") * month
-    pushes = (rates.get("platform_broadcast", 0) + rates.get("group_broadcast", 0) * who.average_group) * who.connected
-    pushes = pushes / who.entities if who.entities else 0.0  # the connected part of each audience
+    # Live pushes: every connection for a platform broadcast, the connected part of a group or of
+    # a direct or system message's recipient otherwise.
+    pushes = rates.get("platform_broadcast", 0) * who.connected
+    pushes += rates.get("group_broadcast", 0) * who.average_group * who.share
     pushes += sum(rates[n] for n in ("send_message", "transfer", "hold_and_capture") if n in rates) * who.share
     gb_seconds = sum(seconds * dep.memory_gb(f) for f, seconds in average.seconds.items()) * month
     acu = max(dep.min_acu, statements / lat.statements_per_acu_second)

@@ -191,3 +191,14 @@ def test_python_m_bench_capacity_prints_the_table_and_leaves_the_benchmark_resul
     assert "First limit hit" in out
     assert all(size in out for size in ("10k", "1M", "10M"))
     assert (RESULTS.read_bytes() if RESULTS.exists() else None) == before
+
+
+def test_a_platform_broadcast_is_pushed_to_every_open_connection() -> None:
+    # Given 86,400 entities, all active, 10% of them connected at the peak (3x the average): 2,880
+    # connections on average, and one platform broadcast a second
+    broadcasts = one_per_second("get_me", platform_broadcasts_per_day=86_400.0, connected_share_at_peak=0.1)
+    result = evaluate(broadcasts, costs_of())
+    # Then 2,880 pushes a second are billed as WebSocket messages, with the connection minutes
+    messages = 2_880 * MONTH / 1e6 * 1.00
+    minutes = 2_880 * 60 * 730 / 1e6 * 0.25
+    assert result.cost["API Gateway WebSocket (messages, connection minutes)"] == pytest.approx(messages + minutes)
