@@ -266,7 +266,7 @@ def broadcast_reads(rates: Mapping[str, float], who: Audience, lat: Latencies) -
 # consistently, two connection items put) and $disconnect (two deletes): assumed, not measured.
 CONNECT_WRU = {"RealtimeTable": 5.0}
 CONNECT_RRU = {READ_CACHE: 2.0}
-CONNECT_MS = 4 * 6.0 + 5.0
+CONNECT_REQUESTS = 4  # DynamoDB requests of $connect and $disconnect together, besides their handlers
 
 
 def busy(actions: Mapping[str, ActionCost], rates: Mapping[str, float], lat: Latencies, who: Audience) -> Busy:
@@ -281,7 +281,7 @@ def busy(actions: Mapping[str, ActionCost], rates: Mapping[str, float], lat: Lat
         out.add("projector", rate * c.feed_records, rate * projecting)
         out.add("rhenium_trigger", rate * c.trigger_records, rate * trigger_ms(c, lat, who))
         if name == "realtime_ticket":  # the WebSocket it opens: $connect and $disconnect
-            out.add("realtime", 2 * rate, rate * CONNECT_MS)
+            out.add("realtime", 2 * rate, rate * (CONNECT_REQUESTS * lat.dynamodb_ms + lat.handler_ms))
     return out
 
 
