@@ -134,6 +134,24 @@ def batch_get(keys: list[tuple[str, str]], *, consistent: bool = False) -> dict[
     return found
 
 
+def index_items(partition: str, *, index: str, high: str) -> list[dict[str, Any]]:
+    """Every live item of an index partition whose sort key is at most ``high``, in key order
+    (paged past 1 MB)."""
+    request: dict[str, Any] = {
+        "TableName": table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}pk = :pk AND {index}sk <= :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":high": {"S": high}},
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = dynamodb().query(**request)
+        found += [d for d in (item_data(i) for i in answer.get("Items", [])) if d is not None]
+        if "LastEvaluatedKey" not in answer:
+            return found
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
 def versions(pks: list[str]) -> dict[str, int]:
     """The projected version of each aggregate (its state item's ``ver``), strongly consistent."""
     found: dict[str, int] = {}
