@@ -111,8 +111,8 @@ def _seed_reader(size: int) -> uuid.UUID:
 
 def _middle_cursor(size: int) -> str:
     """A cursor halfway down an inbox of ``size`` messages (a deep page, reached directly)."""
-    from francium.views.groups import timekey
     from shared.pagination import encode_cursor
+    from shared.readcache import timekey
 
     return encode_cursor({"before": f"{timekey(EPOCH + timedelta(milliseconds=size // 2))}#"}) or ""
 

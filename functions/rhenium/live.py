@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from uuid import UUID
 
@@ -39,7 +39,7 @@ from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
 from shared.contracts.rhenium import MessageOut, MessageState
 from shared.observability import logger
-from shared.readcache import STATE, CorruptItem, batch_get, decode, get, index_items
+from shared.readcache import STATE, CorruptItem, batch_get, decode, get, index_items, timekey
 
 # A group broadcast to at most this many members finds its readers' connections member by member
 # (a query each, ~1 read unit) instead of scanning every open connection (~1 read unit per 40
@@ -77,7 +77,7 @@ def _members_at(group_id: UUID, sent_at: datetime, candidates: Iterable[UUID]) -
 
 def _members_joined_by(group_id: UUID, sent_at: datetime) -> list[UUID]:
     """The group's current members who joined by ``sent_at``, from its member list (one query)."""
-    joined_by = f"{sent_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#~"  # the member index's time key
+    joined_by = f"{timekey(sent_at)}#~"  # members#<group> is keyed <joined_at>#<entity>
     items = index_items(f"members#{group_id}", index="gsi1", high=joined_by)
     return [decode(MemberState, item).entity_id for item in items]
 

@@ -32,12 +32,11 @@ from francium.cache import CacheItem
 from francium.projector import projection
 from francium.views import groups
 from francium.views.entities import entity
-from francium.views.groups import timekey
 from shared import aws
 from shared.contracts.carbon import MemberState, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.rhenium import MessageKey, MessageState, ReadState, message_aggregate, read_aggregate
-from shared.readcache import decode
+from shared.readcache import decode, timekey
 
 PLATFORM = "pbox"
 LOWEST, HIGHEST = "0", "~"  # below and above every time key

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -36,6 +37,12 @@ STATE = "state"
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 FIRST_PAUSE = 0.01
 MAX_PAUSE = 0.2
+
+
+def timekey(moment: datetime) -> str:
+    """A timestamp that sorts as text in time order (fixed width, UTC, microseconds): the time part
+    of every time-ordered index key of the read cache."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def table() -> str:
