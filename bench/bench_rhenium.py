@@ -71,32 +71,52 @@ def _apply(aggregate: str, event: str, state: object) -> None:
     )
 
 
-def _seed_reader(size: int) -> uuid.UUID:
-    """A reader with ``size`` messages: 60% direct, 30% broadcasts of its 3 groups, 10% platform."""
-    from shared.contracts import carbon, oxygen, rhenium
+def _new_entity(name: str) -> uuid.UUID:
+    """A registered entity, projected straight into the read cache."""
+    from shared.contracts import oxygen
 
-    reader = uuid.uuid4()
+    entity = uuid.uuid4()
     _apply(
-        oxygen.entity_aggregate(reader),
+        oxygen.entity_aggregate(entity),
         "EntityRegistered",
         oxygen.EntityState(
-            id=reader, kind="real", handle=f"r_{reader.hex[:12]}", display_name="Reader", created_at=EPOCH, version=1
+            id=entity,
+            kind="real",
+            handle=f"{name[0].lower()}_{entity.hex[:12]}",
+            display_name=name,
+            created_at=EPOCH,
+            version=1,
         ),
     )
-    groups = [uuid.uuid4() for _ in range(GROUPS)]
-    for group in groups:
-        _apply(
-            carbon.group_aggregate(group),
-            "GroupCreated",
-            carbon.GroupState(
-                id=group, name="g", visibility="public", owner_id=reader, member_count=1, created_at=EPOCH, version=1
-            ),
-        )
-        _apply(
-            carbon.member_aggregate(group, reader),
-            "MemberJoined",
-            carbon.MemberState(group_id=group, entity_id=reader, role="member", joined_at=EPOCH, version=1),
-        )
+    return entity
+
+
+def _new_group_of(member: uuid.UUID) -> uuid.UUID:
+    """A group with ``member`` in it since ``EPOCH``, projected straight into the read cache."""
+    from shared.contracts import carbon
+
+    group = uuid.uuid4()
+    _apply(
+        carbon.group_aggregate(group),
+        "GroupCreated",
+        carbon.GroupState(
+            id=group, name="g", visibility="public", owner_id=member, member_count=1, created_at=EPOCH, version=1
+        ),
+    )
+    _apply(
+        carbon.member_aggregate(group, member),
+        "MemberJoined",
+        carbon.MemberState(group_id=group, entity_id=member, role="member", joined_at=EPOCH, version=1),
+    )
+    return group
+
+
+def _seed_reader(size: int) -> uuid.UUID:
+    """A reader with ``size`` messages: 60% direct, 30% broadcasts of its 3 groups, 10% platform."""
+    from shared.contracts import rhenium
+
+    reader = _new_entity("Reader")
+    groups = [_new_group_of(reader) for _ in range(GROUPS)]
     for i in range(size):
         slot = i % 10
         audience: dict[str, object] = (
@@ -149,31 +169,12 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
 
 def _seed_member_of(group_count: int) -> uuid.UUID:
     """A reader with 20 direct messages, in ``group_count`` groups of 3 recent broadcasts each."""
-    from shared.contracts import carbon, oxygen, rhenium
+    from shared.contracts import rhenium
 
-    reader = uuid.uuid4()
-    _apply(
-        oxygen.entity_aggregate(reader),
-        "EntityRegistered",
-        oxygen.EntityState(
-            id=reader, kind="real", handle=f"m_{reader.hex[:12]}", display_name="Member", created_at=EPOCH, version=1
-        ),
-    )
+    reader = _new_entity("Member")
     sent = itertools.count()
     for _ in range(group_count):
-        group = uuid.uuid4()
-        _apply(
-            carbon.group_aggregate(group),
-            "GroupCreated",
-            carbon.GroupState(
-                id=group, name="g", visibility="public", owner_id=reader, member_count=1, created_at=EPOCH, version=1
-            ),
-        )
-        _apply(
-            carbon.member_aggregate(group, reader),
-            "MemberJoined",
-            carbon.MemberState(group_id=group, entity_id=reader, role="member", joined_at=EPOCH, version=1),
-        )
+        group = _new_group_of(reader)
         for _ in range(BROADCASTS_PER_GROUP):
             at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
             state = rhenium.MessageState(id=uuid.uuid4(), to_group=group, body="news", sent_at=at)
