@@ -158,8 +158,10 @@ def query_page(
                 errors=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}],
             )
         request["ExclusiveStartKey"] = {k: {"S": str(v)} for k, v in start.items()}
-    raw = dynamodb().query(**request).get("Items", [])
-    page, more = raw[:limit], len(raw) > limit
+    answer = dynamodb().query(**request)
+    raw = answer.get("Items", [])
+    # More follows when DynamoDB had more than a page, or stopped at its 1 MB before the page was full.
+    page, more = raw[:limit], len(raw) > limit or "LastEvaluatedKey" in answer
     next_cursor = encode_cursor({k: page[-1][k]["S"] for k in _key_names(index)}) if more and page else None
     return [d for d in (item_data(i) for i in page) if d is not None], next_cursor
 

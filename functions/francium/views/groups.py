@@ -112,7 +112,8 @@ def memberships(entity_id: UUID) -> list[MemberState]:
     found: list[MemberState] = []
     cursor = None
     while True:
-        items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=100, cursor=cursor)
+        # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
+        items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
         found += [decode(MemberState, i) for i in items]
         if cursor is None:
             live = groups([m.group_id for m in found])
