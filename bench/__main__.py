@@ -16,6 +16,10 @@ results.json (``load_average_1min``) and beside the table. Before each topic the
 to SETTLE_MAX_S) for the load left by the previous topic to settle; a topic that still started
 while it exceeded the core count ran on a busy machine: such a run does not overwrite the committed
 results (it writes them to a temporary directory and says where) unless ``--force`` is given.
+
+``python -m bench capacity [--measure] [--plot]`` is not a topic: it runs the capacity model
+(bench/capacity, docs/capacity.md) in seconds, without AWS or a database, and never writes
+results.json.
 """
 
 from __future__ import annotations
@@ -171,6 +175,10 @@ def _write(results: dict[str, Any], measured: set[str], out: Path | None) -> str
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["capacity"]:  # the model, not a benchmark: its own arguments, nothing of results.json
+        from bench.capacity.report import main as capacity
+
+        return capacity(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("only", nargs="*", help="topics to run (e.g. oxygen nickel); all by default")
     parser.add_argument("--smoke", action="store_true", help="every topic at tiny sizes, nothing written")

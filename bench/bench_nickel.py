@@ -145,7 +145,7 @@ def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
     gate = (SESSIONS[sender].session_id, sender, False)
     claim = (str(sender), key, "bench", "post_transfer")
-    params = (*gate, "transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim)
+    params = (*gate, "transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim, None)
     conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()
 
 

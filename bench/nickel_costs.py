@@ -34,7 +34,7 @@ COST_RUNS = sized(150, 5)
 POSTING_SCRIPT = """\\set a random(1, {n})
 \\set b random(1, {m})
 SELECT nickel_post_one('transfer', gen_random_uuid(), '{asset}', s.id, r.id, 1, NULL,
-                       s.id, gen_random_uuid()::text, 'pgbench', 'post_transfer')
+                       s.id, gen_random_uuid()::text, 'pgbench', 'post_transfer', NULL)
 FROM bench_holders s, bench_holders r WHERE s.n = :a AND r.n = 1 + (:a + :b - 1) % {n};
 """
 

@@ -130,13 +130,13 @@ def send_message(conn: psycopg.Connection, sender: Actor, to: uuid.UUID) -> None
 
 def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.UUID) -> None:
     """``PostTransfer``'s one statement: the caller check gating the posting function (key claim,
-    checks, locks, journal row, three outbox rows, the key's answer: 0011, 0013), autocommit; then
+    checks, locks, journal row, three outbox rows, the key's answer: 0021, 0023), autocommit; then
     its records."""
     from fluorine.commands.nickel_ledger import GATED, POST_ONE_CALL
 
     key, transfer_id, sender = uuid.uuid4().hex, uuid.uuid4(), actor.entity_id
     claim = (str(sender), key, "floor", "post_transfer")
-    params = (actor.session_id, sender, False, "transfer", transfer_id, asset, sender, receiver, 1, None, *claim)
+    params = (actor.session_id, sender, False, "transfer", transfer_id, asset, sender, receiver, 1, None, *claim, None)
     previous, conn.autocommit = conn.autocommit, True
     try:
         answer = conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()[0]  # type: ignore[index]

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.auth.authorizer import authorize
 from shared.errors import NotReady, Unauthorized
-from shared.observability import logger
+from shared.observability import count, invocation, logger
 from shared.readcache import token_holder
 from shared.repair import repair_now
 
@@ -21,10 +21,12 @@ class AuthorizerNotReady(Exception):
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    invocation(context)
     try:
         return authorize(event, token_holder, repair=lambda lost: repair_now(lost) is not None)
     except Unauthorized as refused:
         logger.info("token refused", extra={"reason": refused.detail})
+        count("TokensRefused")
         raise Exception("Unauthorized") from None  # the exact message API Gateway reads as 401
     except NotReady as lagging:
         logger.info("token holder not yet projected", extra={"reason": lagging.detail})

@@ -2,7 +2,7 @@
 the lean postings of issue 14 (transfer, issue, redeem, placing and capturing a hold).
 
 First as one autocommit statement, the caller check gating the handler's server-side function
-(schema/migrations/0013): one round trip, and no client round trip while locks are held. When it
+(schema/migrations/0023): one round trip, and no client round trip while locks are held. When it
 did not post, nothing of it was kept, and the command runs the transactional way, which gives
 the real answer (``_run_keyed_lean_tx``: the same answers as the bus's ``_run_keyed``).
 """
@@ -21,7 +21,7 @@ from shared.contracts.changes import Idempotency
 from shared.errors import AppError
 from shared.internal import Actor
 
-NOT_POSTED = "nickel: not posted"  # what a gated lean statement raises when it did not post (0013)
+NOT_POSTED = "nickel: not posted"  # what a gated lean statement raises when it did not post (0023)
 
 
 def run_keyed_lean(
@@ -37,7 +37,7 @@ def run_keyed_lean(
 def _run_in_one_statement(
     registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
 ) -> Outcome | None:
-    """The command as one autocommit statement (0013): the caller check gating the handler's lean
+    """The command as one autocommit statement (0023): the caller check gating the handler's lean
     function. Its outcome if it posted; None if it did not (the statement failed: nothing kept).
 
     No BEGIN and no COMMIT round trip, and no client round trip while locks are held. A connection

@@ -59,3 +59,24 @@ def test_a_forged_cursor_is_invalid_request(cursor: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
         decode_cursor(cursor)
     assert refused.value.errors == [{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}]
+
+
+def test_a_page_cut_short_by_dynamodbs_1_mb_still_says_more_follows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from francium import cache
+
+    items = [
+        {"pk": {"S": f"member#{n}"}, "sk": {"S": "state"}, "ver": {"N": "1"}, "data": {"S": "{}"}} for n in range(3)
+    ]
+    for item in items:
+        item |= {"gsi2pk": {"S": "groups_of#x"}, "gsi2sk": {"S": item["pk"]["S"]}}
+
+    class OneMegabyte:
+        """Answers three items of a page of ten, and where it stopped (as DynamoDB does at 1 MB)."""
+
+        def query(self, **request: object) -> dict[str, object]:
+            return {"Items": items, "LastEvaluatedKey": {"pk": items[-1]["pk"]}}
+
+    monkeypatch.setattr(cache, "dynamodb", OneMegabyte)
+    page, cursor = cache.query_page("groups_of#x", index="gsi2", limit=10)
+    assert len(page) == 3
+    assert decode_cursor(cursor) == {"pk": "member#2", "sk": "state", "gsi2pk": "groups_of#x", "gsi2sk": "member#2"}

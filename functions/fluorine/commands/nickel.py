@@ -47,7 +47,7 @@ def create_asset(cmd: CreateAsset, uow: UnitOfWork) -> AssetState:
 
 
 # Issue, redeem and transfer are one posting each, checked, locked, posted and recorded in one
-# statement with the key's claim (``ledger.post_one``, 0011_lean_postings.sql).
+# statement with the key's claim (``ledger.post_one``, 0021_lean_postings.sql).
 
 
 @command_handler(IssueAsset, authority=Authority.ADMIN, claims_key=True)

@@ -6,7 +6,7 @@ a capture, a void and an expiry racing on it: the first to commit resolves it, t
 resolved (422, or skipped by the sweeper); the holds' triggers refuse any second resolution and
 any capture or void from ``expires_at`` on, whatever code runs (schema/migrations/0010_holds.sql).
 Placing and capturing, the hot path of a two-phase payment, run server-side in one statement each
-with the key's claim (0012_lean_holds.sql); voids and the sweeper's expiry stay here.
+with the key's claim (0022_lean_holds.sql); voids and the sweeper's expiry stay here.
 """
 
 from __future__ import annotations
@@ -91,13 +91,15 @@ def resolve(uow: UnitOfWork, hold_id: UUID, status: HoldStatus, captured: int = 
     return resolved
 
 
-# Placing and capturing are one statement each with the key's claim (0012_lean_holds.sql): the
+# Placing and capturing are one statement each with the key's claim (0022_lean_holds.sql): the
 # checks, the locks (hold first, then accounts), the writes and the events, server-side.
 PLACE_HOLD = (
     "nickel_place_hold(%s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text, %s::integer,"
-    " %s::uuid, %s::text, %s::text, %s::text)"
+    " %s::uuid, %s::text, %s::text, %s::text, %s::text)"
 )
-CAPTURE_HOLD = "nickel_capture_hold(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::uuid, %s::text, %s::text, %s::text)"
+CAPTURE_HOLD = (
+    "nickel_capture_hold(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::uuid, %s::text, %s::text, %s::text, %s::text)"
+)
 
 
 @command_handler(PlaceHold, acts_as="from_entity", claims_key=True)

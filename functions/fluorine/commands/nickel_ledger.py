@@ -8,7 +8,7 @@ rows and (5) inserts the journal rows; the journal's trigger moves the balances 
 schema/migrations/0004_nickel.sql; holds move ``held`` the same way, 0010_holds.sql).
 
 A single posting (a transfer, an issue, a redemption) does all of this in one round trip:
-``post_one`` calls the server-side ``nickel_post_one`` (0011_lean_postings.sql), which also
+``post_one`` calls the server-side ``nickel_post_one`` (0021_lean_postings.sql), which also
 claims the command's idempotency key and writes the outbox rows, so its locks are held for one
 statement and the commit instead of ~8 client round trips.
 """
@@ -34,6 +34,7 @@ from shared.contracts.nickel import (
     wallet_aggregate,
 )
 from shared.errors import AppError, Forbidden, NotFound, OperationFailed
+from shared.observability import correlation_id
 from shared.validation import MAX_AMOUNT
 
 ISSUER = None  # the owner of an asset's issuer account
@@ -170,10 +171,9 @@ def emit_balances(uow: UnitOfWork, accounts: Iterable[Account | int]) -> None:
 
 POST_ONE_CALL = (
     "nickel_post_one(%s::text, %s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text,"
-    " %s::uuid, %s::text, %s::text, %s::text)"
+    " %s::uuid, %s::text, %s::text, %s::text, %s::text)"
 )
-POST_ONE = f"SELECT {POST_ONE_CALL}"
-# In one autocommit statement (0013): the caller check gates the call; anything but a posting or a
+# In one autocommit statement (0023): the caller check gates the call; anything but a posting or a
 # replay raises (fluorine.lean.NOT_POSTED), so nothing of the statement is kept.
 GATED = "SELECT nickel_only_if_posted(CASE WHEN fluorine_caller_ok(%s::uuid, %s::uuid, %s::boolean) THEN {call} END)"
 
@@ -202,18 +202,20 @@ REFUSED: dict[str, tuple[type[AppError], str]] = {
 
 
 def run_lean(uow: UnitOfWork, call: str, params: tuple[Any, ...]) -> dict[str, Any]:
-    """Run a lean server-side function (0011, 0012) whose last four arguments claim ``uow.key``;
-    ``call`` is its call expression. Gated by the caller check when ``uow.gate`` is set (0013).
+    """Run a lean server-side function (0021, 0022) whose arguments end with the claim of
+    ``uow.key`` (four) and the request's correlation id (for its outbox rows, as ``uow.emit``'s);
+    ``call`` is its call expression. Gated by the caller check when ``uow.gate`` is set (0023).
 
     ``KeyAlreadyUsed`` if the key was used before; a refusal raised having written nothing but the
     key's claim; else its records are the unit of work's and its answer is returned.
     """
     key = uow.key
     claim = (key.caller_id, key.key, key.fingerprint, key.command) if key is not None else (None,) * 4
+    args = (*params, *claim, correlation_id())
     if uow.gate is None:
-        row = uow.execute(f"SELECT {call}", (*params, *claim)).fetchone()
+        row = uow.execute(f"SELECT {call}", args).fetchone()
     else:
-        row = uow.execute(GATED.format(call=call), (*uow.gate, *params, *claim)).fetchone()
+        row = uow.execute(GATED.format(call=call), (*uow.gate, *args)).fetchone()
     assert row is not None
     answer: dict[str, Any] = row[0]
     if answer["outcome"] == "replay":

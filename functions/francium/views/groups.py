@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from francium import cache
@@ -19,15 +18,10 @@ from francium.projector import projection
 from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.errors import NotFound
-from shared.readcache import decode
+from shared.readcache import decode, timekey
 
 PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
-
-
-def timekey(moment: datetime) -> str:
-    """A timestamp that sorts as text in time order (fixed width, UTC, microseconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @projection("group")
@@ -118,7 +112,8 @@ def memberships(entity_id: UUID) -> list[MemberState]:
     found: list[MemberState] = []
     cursor = None
     while True:
-        items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=100, cursor=cursor)
+        # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
+        items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
         found += [decode(MemberState, i) for i in items]
         if cursor is None:
             live = groups([m.group_id for m in found])

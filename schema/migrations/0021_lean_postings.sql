@@ -1,4 +1,5 @@
 -- Lean postings (issue 14): a transfer, an issue or a redemption in one round trip.
+-- (Numbered after 0020: its outbox rows carry the request's correlation id, as uow.emit's do.)
 --
 -- A posting used to hold its account locks across ~8 client round trips (lock, journal insert,
 -- outbox insert, balance read, two outbox inserts, key update, commit), so a hot account's
@@ -43,7 +44,7 @@ $$;
 
 CREATE FUNCTION nickel_post_one(
     p_kind text, p_id uuid, p_asset text, p_from uuid, p_to uuid, p_amount bigint, p_memo text,
-    p_caller uuid, p_key text, p_fingerprint text, p_command text
+    p_caller uuid, p_key text, p_fingerprint text, p_command text, p_correlation text
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     scale_of smallint;
@@ -118,22 +119,23 @@ BEGIN
     transfer := jsonb_build_object(
         'id', p_id, 'from', p_from, 'to', p_to, 'asset', p_asset, 'amount', p_amount, 'memo', p_memo,
         'kind', p_kind, 'reverses', NULL::uuid, 'created_at', nickel_json_time(created), 'version', 1);
-    INSERT INTO outbox (aggregate, version, event_type, payload)
-    VALUES ('transfer#' || p_id, 1, 'TransferPosted', transfer)
+    INSERT INTO outbox (aggregate, version, event_type, payload, correlation_id)
+    VALUES ('transfer#' || p_id, 1, 'TransferPosted', transfer, p_correlation)
     RETURNING jsonb_build_object('seq', seq, 'aggregate', aggregate, 'version', version, 'event_type', event_type,
-                                 'payload', payload, 'occurred_at', occurred_at)
+                                 'payload', payload, 'occurred_at', occurred_at, 'correlation_id', correlation_id)
     INTO posted;
     WITH changed AS (
-        INSERT INTO outbox (aggregate, version, event_type, payload)
+        INSERT INTO outbox (aggregate, version, event_type, payload, correlation_id)
         SELECT 'wallet#' || a.owner_id || ':' || a.asset, a.version, 'BalanceChanged',
                jsonb_build_object('entity_id', a.owner_id, 'asset', a.asset, 'amount', a.balance, 'held', a.held,
-                                  'scale', scale_of, 'version', a.version)
+                                  'scale', scale_of, 'version', a.version), p_correlation
         FROM ledger_accounts a WHERE a.id IN (debit, credit) AND a.owner_id IS NOT NULL ORDER BY a.id
-        RETURNING seq, aggregate, version, event_type, payload, occurred_at
+        RETURNING seq, aggregate, version, event_type, payload, occurred_at, correlation_id
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'aggregate', aggregate, 'version', version,
                                                  'event_type', event_type, 'payload', payload,
-                                                 'occurred_at', occurred_at) ORDER BY seq), '[]'::jsonb)
+                                                 'occurred_at', occurred_at, 'correlation_id', correlation_id)
+                              ORDER BY seq), '[]'::jsonb)
     INTO balances FROM changed;
     PERFORM nickel_answer_key(p_caller, p_key, transfer, jsonb_build_array(posted) || balances);
     RETURN jsonb_build_object('outcome', 'posted', 'transfer', transfer, 'records', jsonb_build_array(posted) || balances);

@@ -1,7 +1,7 @@
--- Lean holds (issue 14): placing a hold and capturing it in one round trip each, as 0011 does
+-- Lean holds (issue 14): placing a hold and capturing it in one round trip each, as 0021 does
 -- for transfers: the key's claim, the checks, the locks (the hold first, then accounts in id
 -- order, as every command takes them), the writes and the outbox rows in one call returning
--- jsonb, the result kept with the key (nickel_answer_key, 0011). Refusals are decided before any
+-- jsonb, the result kept with the key (nickel_answer_key, 0021). Refusals are decided before any
 -- write but the key's claim. The holds' triggers and the
 -- CHECK constraints of 0010 still decide what may happen to a hold and a balance, whatever calls.
 
@@ -15,27 +15,29 @@ CREATE FUNCTION nickel_hold_json(h holds) RETURNS jsonb LANGUAGE sql STABLE AS $
 $$;
 
 -- One outbox row, returned as the change record the caller publishes.
-CREATE FUNCTION nickel_emit(p_aggregate text, p_version integer, p_event text, p_payload jsonb)
+CREATE FUNCTION nickel_emit(p_aggregate text, p_version integer, p_event text, p_payload jsonb, p_correlation text)
 RETURNS jsonb LANGUAGE sql AS $$
-    INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (p_aggregate, p_version, p_event, p_payload)
+    INSERT INTO outbox (aggregate, version, event_type, payload, correlation_id)
+    VALUES (p_aggregate, p_version, p_event, p_payload, p_correlation)
     RETURNING jsonb_build_object('seq', seq, 'aggregate', aggregate, 'version', version, 'event_type', event_type,
-                                 'payload', payload, 'occurred_at', occurred_at)
+                                 'payload', payload, 'occurred_at', occurred_at, 'correlation_id', correlation_id)
 $$;
 
 -- BalanceChanged for each holder account of ``ids`` (in id order), after the changes.
-CREATE FUNCTION nickel_emit_balances(ids bigint[]) RETURNS jsonb LANGUAGE sql AS $$
+CREATE FUNCTION nickel_emit_balances(ids bigint[], p_correlation text) RETURNS jsonb LANGUAGE sql AS $$
     WITH changed AS (
-        INSERT INTO outbox (aggregate, version, event_type, payload)
+        INSERT INTO outbox (aggregate, version, event_type, payload, correlation_id)
         SELECT 'wallet#' || a.owner_id || ':' || a.asset, a.version, 'BalanceChanged',
                jsonb_build_object('entity_id', a.owner_id, 'asset', a.asset, 'amount', a.balance, 'held', a.held,
-                                  'scale', s.scale, 'version', a.version)
+                                  'scale', s.scale, 'version', a.version), p_correlation
         FROM ledger_accounts a JOIN assets s ON s.code = a.asset
         WHERE a.id = ANY(ids) AND a.owner_id IS NOT NULL ORDER BY a.id
-        RETURNING seq, aggregate, version, event_type, payload, occurred_at
+        RETURNING seq, aggregate, version, event_type, payload, occurred_at, correlation_id
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'aggregate', aggregate, 'version', version,
                                                  'event_type', event_type, 'payload', payload,
-                                                 'occurred_at', occurred_at) ORDER BY seq), '[]'::jsonb)
+                                                 'occurred_at', occurred_at, 'correlation_id', correlation_id)
+                              ORDER BY seq), '[]'::jsonb)
     FROM changed
 $$;
 
@@ -53,7 +55,7 @@ END $$;
 
 CREATE FUNCTION nickel_place_hold(
     p_id uuid, p_asset text, p_from uuid, p_to uuid, p_amount bigint, p_memo text, p_ttl integer,
-    p_caller uuid, p_key text, p_fingerprint text, p_command text
+    p_caller uuid, p_key text, p_fingerprint text, p_command text, p_correlation text
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     placed holds;
@@ -81,15 +83,15 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'no_funds');
     END IF;
-    records := jsonb_build_array(nickel_emit('hold#' || placed.id, placed.version, 'HoldPlaced', nickel_hold_json(placed)))
-               || nickel_emit_balances(ARRAY[placed.debit_account]);
+    records := jsonb_build_array(nickel_emit('hold#' || placed.id, placed.version, 'HoldPlaced', nickel_hold_json(placed), p_correlation))
+               || nickel_emit_balances(ARRAY[placed.debit_account], p_correlation);
     PERFORM nickel_answer_key(p_caller, p_key, nickel_hold_json(placed), records);
     RETURN jsonb_build_object('outcome', 'posted', 'hold', nickel_hold_json(placed), 'records', records);
 END $$;
 
 CREATE FUNCTION nickel_capture_hold(
     p_id uuid, p_hold uuid, p_payee uuid, p_amount bigint,
-    p_caller uuid, p_key text, p_fingerprint text, p_command text
+    p_caller uuid, p_key text, p_fingerprint text, p_command text, p_correlation text
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     hold holds;
@@ -132,7 +134,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'expired');
     END IF;
-    hold_record := nickel_emit('hold#' || hold.id, hold.version, 'HoldCaptured', nickel_hold_json(hold));
+    hold_record := nickel_emit('hold#' || hold.id, hold.version, 'HoldCaptured', nickel_hold_json(hold), p_correlation);
 
     SELECT id INTO credit FROM ledger_accounts WHERE asset = hold.asset AND owner_id = hold.to_entity;
     IF credit IS NULL THEN  -- the payee's first value of this asset: a new account (a new id, above the locks held)
@@ -150,8 +152,8 @@ BEGIN
         'id', p_id, 'from', hold.from_entity, 'to', hold.to_entity, 'asset', hold.asset, 'amount', taken,
         'memo', hold.memo, 'kind', 'capture', 'reverses', NULL::uuid, 'created_at', nickel_json_time(created),
         'version', 1);
-    records := jsonb_build_array(hold_record, nickel_emit('transfer#' || p_id, 1, 'TransferPosted', transfer))
-               || nickel_emit_balances(ARRAY[hold.debit_account, credit]);
+    records := jsonb_build_array(hold_record, nickel_emit('transfer#' || p_id, 1, 'TransferPosted', transfer, p_correlation))
+               || nickel_emit_balances(ARRAY[hold.debit_account, credit], p_correlation);
     PERFORM nickel_answer_key(p_caller, p_key, transfer, records);
     RETURN jsonb_build_object('outcome', 'posted', 'transfer', transfer, 'records', records);
 END $$;

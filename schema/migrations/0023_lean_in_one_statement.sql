@@ -1,6 +1,6 @@
 -- A lean posting as one autocommit statement (issue 14): no BEGIN, no COMMIT round trip.
 --
--- With 0011/0012 a keyed transfer was BEGIN, the caller check, the posting statement and COMMIT,
+-- With 0021/0022 a keyed transfer was BEGIN, the caller check, the posting statement and COMMIT,
 -- and its locks stayed held across COMMIT's round trip. Fluorine now first tries the whole
 -- command as one statement in autocommit mode: the caller check gates the posting statement
 -- (CASE runs it only when the check passes), and anything but a posting or a replay raises, so
