@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared import snapstart
 from shared.errors import ERRORS_BY_CODE, AppError, InternalError
 from shared.observability import logger
 from shared.settings import get_settings
@@ -83,6 +84,18 @@ def _lambda_client() -> Any:
     import boto3
 
     return boto3.client("lambda")
+
+
+def prime_invoke() -> None:
+    """The Lambda client built and ``Invoke``'s model loaded (deployed transport only), for a prime."""
+    if get_settings().internal_transport == "lambda":
+        snapstart.exercise(_lambda_client(), {"Invoke": {"FunctionName": "prime", "Payload": b"{}"}})
+
+
+@snapstart.after_restore
+def _drop_connections() -> None:
+    if _lambda_client.cache_info().currsize:
+        _lambda_client()._endpoint.http_session.close()
 
 
 def _send(target: str, payload: str) -> dict[str, Any]:
