@@ -55,7 +55,11 @@ class Sample:
     imported_by_first: int
 
 
-def probe_once(probe: Probe, people: stage.People, env: dict[str, str]) -> Sample:
+def probe_once(name: str, probe: Probe, people: stage.People, env: dict[str, str]) -> Sample:
+    # As Lambda sets them: the function's name (shared/snapstart.py primes at init only in Lambda),
+    # and how the environment was initialized.
+    init_type = "snap-start" if probe.snapstart else "on-demand"
+    env = {**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_INITIALIZATION_TYPE": init_type}
     spec = {
         "handler": probe.handler,
         "snapstart": probe.snapstart,
@@ -107,7 +111,7 @@ def measure() -> dict[str, list[Sample]]:
         people, env = stage.seed(), child_environment(services)
         for _ in range(RUNS):
             for name, probe in found.items():
-                samples[name].append(probe_once(probe, people, env))
+                samples[name].append(probe_once(name, probe, people, env))
     return samples
 
 

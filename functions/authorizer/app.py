@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared import snapstart
 from shared.auth.authorizer import authorize
+from shared.auth.keys import trusted_keys
+from shared.aws import prime_dynamodb
 from shared.errors import NotReady, Unauthorized
 from shared.observability import logger
 from shared.readcache import token_holder
@@ -29,3 +32,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except NotReady as lagging:
         logger.info("token holder not yet projected", extra={"reason": lagging.detail})
         raise AuthorizerNotReady(lagging.detail) from None
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every token check reads the read cache and verifies a signature with the public keys."""
+    from cryptography.hazmat.backends.openssl import backend  # noqa: F401 - loaded on first verification
+
+    prime_dynamodb()
+    trusted_keys()

@@ -14,6 +14,8 @@ from fluorine.commands.oxygen_auth import prune_credentials
 from fluorine.db import connection
 from fluorine.publisher import publish
 from fluorine.uow import UnitOfWork
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import EXPIRY_BATCH, ExpireHolds, HoldsExpired
 from shared.observability import logger
@@ -85,3 +87,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
             # idempotent marks, deletes by age).
             logger.warning("database connection lost; sweeping again on a new one")
     raise AssertionError("unreachable")
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every run reads the outbox, may expire holds (the bus's registry) and publishes to the change feed."""
+    from fluorine.commands import load_all
+
+    load_all()
+    prime_dynamodb()
+    connection()  # every run needs it (closed before a snapshot, were there one: fluorine.db.close)

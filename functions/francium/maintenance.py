@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from francium import cache, derived
 from francium.drift import Drift, Key, cache_keys, drifts, expected_items
-from shared.aws import dynamodb
+from shared import snapstart
+from shared.aws import dynamodb, prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.maintenance import (
     LatestEvents,
@@ -238,6 +239,15 @@ def exit_status(action: str, result: dict[str, Any]) -> int:
     if action == "rebuild":
         return 1 if result["rederive_failed"] else 0
     return 0 if result["count"] == 0 else 1
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every action reads the read cache and the views' projections."""
+    from francium.views import load_all
+
+    prime_dynamodb()
+    load_all()
 
 
 if __name__ == "__main__":

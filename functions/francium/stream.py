@@ -15,6 +15,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from francium import projector
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.observability import logger
 
@@ -45,3 +47,12 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every batch projects into the read cache: its client, and every view's projections."""
+    from francium.views import load_all
+
+    prime_dynamodb()
+    load_all()

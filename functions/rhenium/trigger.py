@@ -19,13 +19,16 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from rhenium import live
-from shared import internal
+from shared import internal, snapstart
+from shared.aws import connections_api, prime_dynamodb
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
 from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
 from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
 from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
+from shared.internal import prime_invoke
 from shared.observability import logger
+from shared.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -81,3 +84,12 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every batch may call Fluorine (a transfer's notice) and reads the open connections."""
+    prime_dynamodb()
+    prime_invoke()
+    if get_settings().realtime_endpoint:
+        connections_api()
