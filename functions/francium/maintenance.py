@@ -41,7 +41,7 @@ from shared.contracts.maintenance import (
     Repaired,
 )
 from shared.errors import AppError, InternalError, InvalidRequest
-from shared.internal import InternalRequest, call, failure_response
+from shared.internal import InternalRequest, call, failure_response, prime_invoke
 from shared.observability import logger
 
 REPORTED = 1000  # drift entries listed in a report (the count covers them all)
@@ -243,10 +243,11 @@ def exit_status(action: str, result: dict[str, Any]) -> int:
 
 @snapstart.prime()
 def prime() -> None:
-    """Every action reads the read cache and the views' projections."""
+    """Every action reads the read cache, the views' projections and Fluorine's committed events."""
     from francium.views import load_all
 
     prime_dynamodb()
+    prime_invoke()
     load_all()
 
 
