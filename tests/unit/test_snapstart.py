@@ -43,9 +43,10 @@ def test_hooks_run_in_the_runtimes_order_before_the_snapshot_reversed_after_the_
 def test_a_prime_runs_at_import_only_in_lambda_and_once_however_often_it_is_called(
     hooks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a prime defined outside Lambda, and one inside
+    # Given a prime defined outside Lambda, and one inside (an on-demand init)
     calls: list[str] = []
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
     outside = snapstart.prime()(lambda: calls.append("outside"))
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "f")
     inside = snapstart.prime()(lambda: calls.append("inside"))
@@ -58,6 +59,21 @@ def test_a_prime_runs_at_import_only_in_lambda_and_once_however_often_it_is_call
 
     # Then each ran once
     assert sorted(calls) == ["inside", "outside"]
+
+
+def test_an_init_that_ends_in_a_snapshot_leaves_the_prime_to_the_before_snapshot_hook(
+    hooks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a SnapStart init in Lambda
+    calls: list[str] = []
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "f")
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+
+    # When a prime is defined, then it waits for the hook
+    snapstart.prime()(lambda: calls.append("primed"))
+    assert calls == []
+    snapstart.run_before_snapshot()
+    assert calls == ["primed"]
 
 
 def test_a_failing_prime_does_not_fail_the_init(hooks: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,9 +4,8 @@ SnapStart snapshots a function after its init; a restored environment starts fro
 What the first request builds (boto3 clients and their service models, keys, command registries)
 is then paid after every restore, unless it was built before the snapshot. So each function has a
 ``prime()`` (see docs/architecture.md, Cold starts): it is registered as a before-snapshot hook
-and, where every request needs it, also run at once at import (the no-SnapStart path: an
-on-demand init runs just before the first request, so eager costs nothing that request would not
-pay). It is idempotent: the hook after an eager run does nothing.
+and, where every request needs it, also run at once by an on-demand init (the no-SnapStart path:
+that init runs just before the first request, which would pay the same work). It is idempotent.
 
 After a restore, what must not be shared by every environment restored from one snapshot is
 refreshed: pooled connections (dead anyway), the ``random`` module's state, and caches keyed on
@@ -70,10 +69,16 @@ def in_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
+def snapshot_init() -> bool:
+    """Whether this init ends in a snapshot (Lambda says so: ``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
+    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+
+
 def prime(*, eager: bool = True) -> Callable[[Hook], Hook]:
-    """Make ``fn`` a function's prime: run once, before the snapshot and, if ``eager``, at import in
-    Lambda (tests and the local stack import handlers in processes where nothing is configured
-    yet: they prime through ``run_before_snapshot``).
+    """Make ``fn`` a function's prime: run once, before the snapshot and, if ``eager``, at an
+    on-demand init in Lambda (an init that ends in a snapshot leaves it to the hook; tests and the
+    local stack import handlers in processes where nothing is configured yet: they prime through
+    ``run_before_snapshot``).
 
     Priming never fails an init: what it could not build is built by the first request, as before.
     """
@@ -94,7 +99,7 @@ def prime(*, eager: bool = True) -> Callable[[Hook], Hook]:
                 logger.warning("priming failed; the first request builds what is missing", exc_info=True)
 
         before_snapshot(once)
-        if eager and in_lambda():
+        if eager and in_lambda() and not snapshot_init():
             once()
         return once
 
