@@ -247,7 +247,7 @@ def prime() -> None:
     from francium.views import load_all
 
     prime_dynamodb()
-    prime_invoke()
+    prime_invoke(LatestEventsPage)
     load_all()
 
 

@@ -12,6 +12,7 @@ from shared.auth.keys import trusted_keys, write_version_key
 from shared.auth.tokens import issue_access_token
 from shared.aws import prime_dynamodb
 from shared.contracts.oxygen import EntityOut, EntityState
+from shared.contracts.oxygen_auth import Credentials, Rotation, SessionStarted
 from shared.http import create_app, lambda_handler, prime_request
 from shared.internal import CallResult, prime_invoke
 from shared.routes import Call, Writes, uuid_or_404
@@ -55,7 +56,7 @@ def prime() -> None:
     from cryptography.hazmat.backends.openssl import backend  # noqa: F401 - loaded on first signature
 
     prime_dynamodb()
-    prime_invoke()
+    prime_invoke(Rotation, Credentials, SessionStarted)
     prime_request(handler, "POST", "/v1/auth/refresh", "{}")
     issue_access_token(uuid.UUID(int=0), "real", [])
     trusted_keys()

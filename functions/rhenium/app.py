@@ -53,5 +53,5 @@ handler = lambda_handler(app)
 def prime() -> None:
     """Every route calls Fluorine and reads the read cache: their clients, and the routes' validation."""
     prime_dynamodb()
-    prime_invoke()
+    prime_invoke(MessageState)
     prime_request(handler, "POST", "/v1/messages", "{}")

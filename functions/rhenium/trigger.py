@@ -90,6 +90,6 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 def prime() -> None:
     """Every batch may call Fluorine (a transfer's notice) and reads the open connections."""
     prime_dynamodb()
-    prime_invoke()
+    prime_invoke(MessageState)
     if get_settings().realtime_endpoint:
         connections_api()
