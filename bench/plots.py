@@ -29,7 +29,7 @@ def coldstart(plt: Any, figures: Figures) -> Any:
     names = sorted({k.split(".")[1] for k in figures if k.startswith("coldstart.") and k.endswith(".init")})
     names = [n for n in names if n != reference] + [reference]
     value = {(n, part): figures[f"coldstart.{n}.{part}"]["value"] for n in names for part in ("init", "first", "warm")}
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(9, 6.5))
     init = [value[n, "init"] for n in names]
     ax.barh(names, init, color="tab:blue", label="init: import, module-level work (an on-demand init's eager prime)")
     ax.barh(names, [value[n, "first"] for n in names], left=init, color="tab:orange", label="first invocation")
@@ -39,7 +39,7 @@ def coldstart(plt: Any, figures: Figures) -> Any:
     ax.axvline(0.75 * total, color="tab:red", linestyle="--", label="goal for the median function: 0.75x")
     ax.set_xlabel("ms in a fresh interpreter (median); the machine is shared: indicative")
     ax.set_title("Cold start by function: init, then the first invocation of its most common event")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=7)
     return fig
 
 
