@@ -15,7 +15,6 @@ from fluorine.db import connection
 from fluorine.publisher import publish
 from fluorine.uow import UnitOfWork
 from shared import snapstart
-from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import EXPIRY_BATCH, ExpireHolds, HoldsExpired
 from shared.observability import logger
@@ -91,9 +90,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 @snapstart.prime()
 def prime() -> None:
-    """Every run reads the outbox, may expire holds (the bus's registry) and publishes to the change feed."""
+    """Every run expires holds through the bus (its registry) on PostgreSQL (its connection). The
+    DynamoDB client stays lazy: only a run that finds rows to publish needs it, and most find none."""
     from fluorine.commands import load_all
 
     load_all()
-    prime_dynamodb()
-    connection()  # every run needs it (closed before a snapshot, were there one: fluorine.db.close)
+    connection()  # closed before a snapshot, were there one: fluorine.db.close

@@ -26,7 +26,6 @@ from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
 from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
 from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
-from shared.internal import prime_invoke
 from shared.observability import logger
 from shared.settings import get_settings
 
@@ -88,8 +87,8 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 
 @snapstart.prime()
 def prime() -> None:
-    """Every batch may call Fluorine (a transfer's notice) and reads the open connections."""
+    """Every message's record reads its readers' open connections (DynamoDB). A transfer's notice
+    calls Fluorine: its Lambda client stays lazy, since a batch of messages does not need it."""
     prime_dynamodb()
-    prime_invoke(MessageState)
     if get_settings().realtime_endpoint:
         connections_api()
