@@ -63,6 +63,7 @@ def first_request_after_hooks(name: str, handler: str, people: stage.People, env
         [sys.executable, str(PROBE)], input=json.dumps(spec), env=env, capture_output=True, text=True, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "priming failed" not in done.stdout + done.stderr, done.stdout[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -76,5 +77,5 @@ def test_the_first_request_after_the_before_snapshot_hooks_imports_no_module(
     # When the after-restore hooks run and its most common event is handled
     out = first_request_after_hooks(name, handler, people, env)
 
-    # Then the request imported nothing: everything it needs is in the snapshot
+    # Then the prime succeeded, and the request imported nothing: everything it needs is in the snapshot
     assert out["imported_by_first"] == []

@@ -3,7 +3,7 @@
 SnapStart snapshots a function after its init; a restored environment starts from that snapshot.
 What the first request builds (boto3 clients and their service models, keys, command registries)
 is then paid after every restore, unless it was built before the snapshot. So each function has a
-``prime()`` (see docs/architecture.md, Cold starts): it is registered as a before-snapshot hook
+``prime()`` (see docs/architecture.md, Cold starts and SnapStart): it is registered as a before-snapshot hook
 and, where every request needs it, also run at once by an on-demand init (the no-SnapStart path:
 that init runs just before the first request, which would pay the same work). It is idempotent.
 
