@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import coldstart_events as events
 from bench import coldstart_stage as stage
 from bench.harness import BenchEnv, Figure, Goal, sized
 from infra.local.template import load, read
@@ -44,7 +45,7 @@ RESTORE_GOAL = Goal("ratio_at_most", 1.5, "first invocation at most 1.5x a warm 
 class Probe:
     handler: str
     snapstart: bool
-    event: stage.Event
+    event: events.Event
     expect: dict[str, Any]
 
 
@@ -93,8 +94,8 @@ def probes_snapstart(name: str) -> bool:
 def probes() -> dict[str, Probe]:
     functions = sorted(load(ROOT / "template.yaml").functions.items())[:FUNCTIONS]
     snapstart = snapstart_functions()
-    found = {n: Probe(fn.handler, n in snapstart, *stage.EVENTS[n][1:]) for n, fn in functions}
-    reference = Probe("bench.reference_handler.handler", False, lambda p: stage.REFERENCE_EVENT, {"status": 200})
+    found = {n: Probe(fn.handler, n in snapstart, *events.EVENTS[n][1:]) for n, fn in functions}
+    reference = Probe("bench.reference_handler.handler", False, lambda p: events.REFERENCE_EVENT, {"status": 200})
     return {REFERENCE: reference, **found}
 
 
@@ -135,7 +136,7 @@ def run(env: BenchEnv) -> list[Figure]:
     shared = "the machine is shared: figures are indicative"
     figures = [Figure("coldstart.load_average_1m", load_after, "", note=shared)]
     for name, runs in samples.items():
-        what = "the reference's GET /todos/{id}" if name == REFERENCE else stage.EVENTS[name][0]
+        what = "the reference's GET /todos/{id}" if name == REFERENCE else events.EVENTS[name][0]
         first, warm = median(runs, "first"), median(runs, "warm")
         goal = None if name == REFERENCE else RESTORE_GOAL
         figures += [

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from bench import coldstart_events as events
 from bench import coldstart_stage as stage
 from bench.bench_coldstart import PROBE, child_environment
 from fluorine import db
@@ -54,7 +55,7 @@ def staged(database_url: str) -> Iterator[tuple[stage.People, dict[str, str]]]:
 
 
 def first_request_after_hooks(name: str, handler: str, people: stage.People, env: dict[str, str]) -> dict[str, Any]:
-    _, event, expect = stage.EVENTS[name]
+    _, event, expect = events.EVENTS[name]
     spec = {"handler": handler, "snapstart": True, "events": [event(people)], "expect": expect}
     # In Lambda the function's name is set (shared/snapstart.py primes eagerly only there); here
     # the priming must come from the hooks alone.
