@@ -10,6 +10,10 @@ others; the run writes what was measured and exits non-zero, naming the failed t
 on a busy machine, to check that everything runs without replacing the published figures).
 ``--smoke`` runs every topic at tiny sizes (``bench.harness.sized``) and writes nothing: it only
 proves each benchmark still runs, and ``make test`` runs it (tests/bench/test_smoke.py).
+
+``python -m bench capacity [--measure] [--plot]`` is not a topic: it runs the capacity model
+(bench/capacity, docs/capacity.md) in seconds, without AWS or a database, and never writes
+results.json.
 """
 
 from __future__ import annotations
@@ -122,6 +126,10 @@ def _write(results: dict[str, Any], measured: set[str], out: Path | None) -> str
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["capacity"]:  # the model, not a benchmark: its own arguments, nothing of results.json
+        from bench.capacity.report import main as capacity
+
+        return capacity(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("only", nargs="*", help="topics to run (e.g. oxygen nickel); all by default")
     parser.add_argument("--smoke", action="store_true", help="every topic at tiny sizes, nothing written")

@@ -1,17 +1,24 @@
-"""Rhenium's costs: a platform broadcast, and an inbox page at 10, 1,000 and 100,000 messages.
+"""Rhenium's costs: a platform broadcast, an inbox page at 10, 1,000 and 100,000 messages, an inbox
+page and the unread count for readers in 1, 10, 100 and 1,000 groups.
 
 Writes go through Fluorine's bus in-process against the benchmark's PostgreSQL. Inbox pages go
 through Francium's real handler against a read cache seeded directly (the ``SortedTable``
 stand-in: moto scans the whole table for every index query, DynamoDB does not). A page's figures
 are its latency, its DynamoDB requests and the items it reads: flat in the inbox's size.
+
+The group figures run against the stand-in with a round trip of ``ROUND_TRIP`` per request (what a
+DynamoDB read takes in-region), so that the sources an inbox reads at the same time overlap as they
+would deployed; without it the stand-in answers in microseconds and only CPU would be measured.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bench.harness import SCALE_SIZES, BenchEnv, Figure, flat_goal, scale_baseline, sized, summary, timed
+from bench.harness import SCALE_SIZES, BenchEnv, Figure, Goal, flat_goal, scale_baseline, sized, summary, timed
 from bench.social_seed import read_cache, seed_entities
 from bench.sorted_table import SortedTable
 from shared.context import Caller
@@ -22,6 +29,10 @@ REPEAT = sized(100, 3)
 PAGE_REPEAT = sized(50, 3)
 SIZES = SCALE_SIZES
 GROUPS = 3
+GROUP_COUNTS = sized((1, 10, 100, 1_000), (1, 3, 10))
+BROADCASTS_PER_GROUP = 3
+ROUND_TRIP = sized(0.005, 0.001)  # seconds per DynamoDB request in the group figures
+GROUP_REPEAT = sized(20, 2)
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
 
@@ -60,32 +71,52 @@ def _apply(aggregate: str, event: str, state: object) -> None:
     )
 
 
-def _seed_reader(size: int) -> uuid.UUID:
-    """A reader with ``size`` messages: 60% direct, 30% broadcasts of its 3 groups, 10% platform."""
-    from shared.contracts import carbon, oxygen, rhenium
+def _new_entity(name: str) -> uuid.UUID:
+    """A registered entity, projected straight into the read cache."""
+    from shared.contracts import oxygen
 
-    reader = uuid.uuid4()
+    entity = uuid.uuid4()
     _apply(
-        oxygen.entity_aggregate(reader),
+        oxygen.entity_aggregate(entity),
         "EntityRegistered",
         oxygen.EntityState(
-            id=reader, kind="real", handle=f"r_{reader.hex[:12]}", display_name="Reader", created_at=EPOCH, version=1
+            id=entity,
+            kind="real",
+            handle=f"{name[0].lower()}_{entity.hex[:12]}",
+            display_name=name,
+            created_at=EPOCH,
+            version=1,
         ),
     )
-    groups = [uuid.uuid4() for _ in range(GROUPS)]
-    for group in groups:
-        _apply(
-            carbon.group_aggregate(group),
-            "GroupCreated",
-            carbon.GroupState(
-                id=group, name="g", visibility="public", owner_id=reader, member_count=1, created_at=EPOCH, version=1
-            ),
-        )
-        _apply(
-            carbon.member_aggregate(group, reader),
-            "MemberJoined",
-            carbon.MemberState(group_id=group, entity_id=reader, role="member", joined_at=EPOCH, version=1),
-        )
+    return entity
+
+
+def _new_group_of(member: uuid.UUID) -> uuid.UUID:
+    """A group with ``member`` in it since ``EPOCH``, projected straight into the read cache."""
+    from shared.contracts import carbon
+
+    group = uuid.uuid4()
+    _apply(
+        carbon.group_aggregate(group),
+        "GroupCreated",
+        carbon.GroupState(
+            id=group, name="g", visibility="public", owner_id=member, member_count=1, created_at=EPOCH, version=1
+        ),
+    )
+    _apply(
+        carbon.member_aggregate(group, member),
+        "MemberJoined",
+        carbon.MemberState(group_id=group, entity_id=member, role="member", joined_at=EPOCH, version=1),
+    )
+    return group
+
+
+def _seed_reader(size: int) -> uuid.UUID:
+    """A reader with ``size`` messages: 60% direct, 30% broadcasts of its 3 groups, 10% platform."""
+    from shared.contracts import rhenium
+
+    reader = _new_entity("Reader")
+    groups = [_new_group_of(reader) for _ in range(GROUPS)]
     for i in range(size):
         slot = i % 10
         audience: dict[str, object] = (
@@ -100,8 +131,8 @@ def _seed_reader(size: int) -> uuid.UUID:
 
 def _middle_cursor(size: int) -> str:
     """A cursor halfway down an inbox of ``size`` messages (a deep page, reached directly)."""
-    from francium.views.groups import timekey
     from shared.pagination import encode_cursor
+    from shared.readcache import timekey
 
     return encode_cursor({"before": f"{timekey(EPOCH + timedelta(milliseconds=size // 2))}#"}) or ""
 
@@ -136,9 +167,89 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
         figures.append(Figure(f"rhenium.inbox_page_{size}_messages_items_read", table.items_read, "items", goal=flat))
 
 
+def _seed_member_of(group_count: int) -> uuid.UUID:
+    """A reader with 20 direct messages, in ``group_count`` groups of 3 recent broadcasts each."""
+    from shared.contracts import rhenium
+
+    reader = _new_entity("Member")
+    sent = itertools.count()
+    for _ in range(group_count):
+        group = _new_group_of(reader)
+        for _ in range(BROADCASTS_PER_GROUP):
+            at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
+            state = rhenium.MessageState(id=uuid.uuid4(), to_group=group, body="news", sent_at=at)
+            _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
+    for _ in range(20):
+        at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
+        state = rhenium.MessageState(id=uuid.uuid4(), to_entity=reader, body="hi", sent_at=at)
+        _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
+    return reader
+
+
+def _many_groups(table: SortedTable, figures: list[Figure]) -> None:
+    """Page and unread count against the reader's group count: what fan-out on read costs."""
+    from francium.app import handler
+
+    def get(path: str, who: Caller, query: dict[str, str] | None = None) -> None:
+        answer = handler(api_event("GET", path, query=query, caller=who), FakeContext())
+        assert answer["statusCode"] == 200, answer["body"]
+
+    requests: dict[int, int] = {}
+    p50s: dict[int, float] = {}
+    note = f"{BROADCASTS_PER_GROUP} broadcasts per group, 20 direct messages, {ROUND_TRIP * 1000:g} ms per request"
+    for count in GROUP_COUNTS:
+        reader = Caller(entity_id=_seed_member_of(count), kind="real")
+        page = summary(timed(lambda: get("/v1/messages/inbox", reader), repeat=GROUP_REPEAT))  # noqa: B023
+        table.reset_counters()
+        get("/v1/messages/inbox", reader)
+        requests[count], p50s[count] = table.requests, page["p50"]
+        first = GROUP_COUNTS[0]
+        figures.append(
+            Figure(
+                f"rhenium.inbox_page_{count}_groups_requests",
+                table.requests,
+                "requests",
+                f"{first} group(s)",
+                requests[first],
+                note,
+                Goal("ratio_at_most", 2.0, "at most 2x the requests of a reader in one group") if count > 100 else None,
+            )
+        )
+        figures.append(Figure(f"rhenium.inbox_page_{count}_groups_items_read", table.items_read, "items", note=note))
+        figures.append(
+            Figure(
+                f"rhenium.inbox_page_{count}_groups_p50",
+                page["p50"],
+                "ms",
+                f"{first} group(s)",
+                p50s[first],
+                note,
+                Goal("ratio_at_most", 2.0, "p50 at most 2x a reader's in one group") if count > 100 else None,
+            )
+        )
+        if count == first:
+            _unread_against_get_item(table, reader, get, figures, note)
+
+
+def _unread_against_get_item(table: SortedTable, reader: Caller, get: Any, figures: list[Figure], note: str) -> None:
+    """The unread count against one GetItem through the same path (a public profile read)."""
+    profile = f"/v1/entities/{reader.entity_id}"
+    one = summary(timed(lambda: get(profile, reader), repeat=GROUP_REPEAT))
+    count = summary(timed(lambda: get("/v1/messages/unread-count", reader), repeat=GROUP_REPEAT))
+    table.reset_counters()
+    get("/v1/messages/unread-count", reader)
+    goal = Goal("ratio_at_most", 1.5, "at most 1.5x a single GetItem through the same path")
+    figures.append(
+        Figure("rhenium.unread_count_p50", count["p50"], "ms", "one GetItem (profile) p50", one["p50"], note, goal)
+    )
+    figures.append(Figure("rhenium.unread_count_requests", table.requests, "requests", note=note))
+
+
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
     _broadcasts(env, figures)
     with read_cache() as table:
         _inbox(table, figures)
+    with read_cache(latency=ROUND_TRIP) as table:
+        _many_groups(table, figures)
     return figures

@@ -24,11 +24,11 @@ def seed_entities(database_url: str, count: int) -> list[uuid.UUID]:
 
 
 @contextmanager
-def read_cache() -> Iterator[SortedTable]:
+def read_cache(latency: float = 0.0) -> Iterator[SortedTable]:
     """The read side's DynamoDB client replaced (for this thread) by the sorted stand-in."""
     from shared import aws
 
-    table = SortedTable()
+    table = SortedTable(latency)
     aws._local.dynamodb = table  # the per-thread client slot shared.aws reads
     try:
         yield table

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -21,14 +23,26 @@ _CONDITION = re.compile(
 
 
 class SortedTable:
-    def __init__(self) -> None:
+    """``latency``: seconds each read request waits, as a round trip to DynamoDB would (0: none),
+    so that concurrent requests of one read overlap as they would deployed."""
+
+    def __init__(self, latency: float = 0.0) -> None:
         self.items: dict[Key, dict[str, Any]] = {}
         self.index: dict[str, dict[str, list[tuple[str, str, str]]]] = defaultdict(lambda: defaultdict(list))
         self.requests = 0
         self.items_read = 0
+        self.latency = latency
+        self._counting = threading.Lock()  # readers may run on several threads
 
     def reset_counters(self) -> None:
         self.requests = self.items_read = 0
+
+    def _count(self, items: int) -> None:
+        with self._counting:
+            self.requests += 1
+            self.items_read += items
+        if self.latency:
+            time.sleep(self.latency)
 
     def put_item(self, TableName: str, Item: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
         key = (Item["pk"]["S"], Item["sk"]["S"])
@@ -47,22 +61,19 @@ class SortedTable:
         return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
-        self.requests += 1
         found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
-        self.items_read += found is not None
+        self._count(found is not None)
         return {"Item": found} if found else {}
 
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
-        self.requests += 1
         out: dict[str, list[dict[str, Any]]] = {}
         for table, spec in RequestItems.items():
             found = [self.items.get((k["pk"]["S"], k["sk"]["S"])) for k in spec["Keys"]]
             out[table] = [f for f in found if f is not None]
-            self.items_read += len(out[table])
+        self._count(sum(len(found) for found in out.values()))
         return {"Responses": out, "UnprocessedKeys": {}}
 
     def query(self, **request: Any) -> dict[str, Any]:
-        self.requests += 1
         match = _CONDITION.match(request["KeyConditionExpression"])
         if match is None or not request.get("IndexName"):
             raise ValueError(f"unsupported query: {request['KeyConditionExpression']}")
@@ -85,5 +96,5 @@ class SortedTable:
         limit = request.get("Limit", max(0, hi - lo))
         positions = range(lo, min(hi, lo + limit)) if forward else range(hi - 1, max(lo, hi - limit) - 1, -1)
         picked = [self.items[entries[i][1:]] for i in positions]
-        self.items_read += len(picked)
+        self._count(len(picked))
         return {"Items": picked, "Count": len(picked), "ScannedCount": len(picked)}

@@ -18,7 +18,7 @@ from shared.auth.keys import generate_signing_key_pem, signing_key_from_pem, tru
 from shared.auth.tokens import issue_access_token, verify_access_token
 from shared.aws import prime_dynamodb
 from shared.errors import NotReady, Unauthorized
-from shared.observability import logger
+from shared.observability import count, invocation, logger
 from shared.readcache import token_holder
 from shared.repair import repair_now
 
@@ -28,10 +28,12 @@ class AuthorizerNotReady(Exception):
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    invocation(context)
     try:
         return authorize(event, token_holder, repair=lambda lost: repair_now(lost) is not None)
     except Unauthorized as refused:
         logger.info("token refused", extra={"reason": refused.detail})
+        count("TokensRefused")
         raise Exception("Unauthorized") from None  # the exact message API Gateway reads as 401
     except NotReady as lagging:
         logger.info("token holder not yet projected", extra={"reason": lagging.detail})

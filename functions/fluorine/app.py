@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,9 +14,12 @@ from fluorine.publisher import publish
 from shared import snapstart
 from shared.auth.keys import write_version_key
 from shared.aws import prime_dynamodb
+from shared.contracts.changes import ChangeRecord
+from shared.contracts.nickel import TRANSFER_POSTED
+from shared.contracts.rhenium import MESSAGE_SENT
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.internal import InternalRequest, failure_response
-from shared.observability import logger
+from shared.observability import count, invocation, logger
 
 PUBLISH_RESERVE_SECONDS = 1.0  # kept back from the function's time to answer after publishing
 
@@ -28,7 +32,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = InternalRequest.model_validate(event)
     except ValidationError:
         return failure_response(InvalidRequest("not an internal request"))
-    logger.set_correlation_id(request.context.request_id)
+    invocation(context, request.context.request_id)
     actor = request.context.actor
     logger.append_keys(caller_id=str(actor.entity_id) if actor else None, command=request.command.get("command"))
     try:
@@ -42,7 +46,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return failure_response(InternalError())
     if outcome.records:
         publish(connection(), outcome.records, deadline=_publish_deadline(context))
+        logger.debug("command committed", extra={"events": [r.event_type for r in outcome.records]})
+        count_business(outcome.records)
     return {"ok": True, "result": outcome.result, "write_version": outcome.write_version}
+
+
+def count_business(records: list[ChangeRecord]) -> None:
+    """What a committed command did, as metrics: ``Events`` by type (entities registered, transfers
+    posted, messages sent, holds placed...), ``ValueMoved`` by asset, ``Broadcasts`` by audience."""
+    for event, n in Counter(r.event_type for r in records).items():
+        count("Events", n, event=event)
+    moved: Counter[str] = Counter()
+    for record in records:
+        if record.event_type == TRANSFER_POSTED:
+            moved[str(record.payload.get("asset"))] += int(record.payload.get("amount") or 0)
+        elif record.event_type == MESSAGE_SENT and not record.payload.get("to_entity"):
+            count("Broadcasts", audience="group" if record.payload.get("to_group") else "platform")
+    for asset, amount in moved.items():
+        count("ValueMoved", amount, asset=asset)
 
 
 def _publish_deadline(context: Any) -> float | None:

@@ -17,7 +17,7 @@ from fluorine.uow import UnitOfWork
 from shared import snapstart
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import EXPIRY_BATCH, ExpireHolds, HoldsExpired
-from shared.observability import logger
+from shared.observability import count, invocation, logger
 
 GRACE_SECONDS = 2  # leave fresh rows to the request that wrote them
 BATCH = 500
@@ -30,13 +30,15 @@ def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, bat
     # change feed's conditional puts make the second put a no-op.
     with conn.transaction():
         rows = conn.execute(
-            "SELECT seq, aggregate, version, event_type, payload, occurred_at FROM outbox"
+            "SELECT seq, aggregate, version, event_type, payload, occurred_at, correlation_id FROM outbox"
             " WHERE published_at IS NULL AND occurred_at < now() - make_interval(secs => %s)"
             " ORDER BY seq LIMIT %s",
             (grace_seconds, batch),
         ).fetchall()
     records = [
-        ChangeRecord(seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5])
+        ChangeRecord(
+            seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5], correlation_id=r[6]
+        )
         for r in rows
     ]
     if records:
@@ -69,11 +71,14 @@ def prune(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    invocation(context)
     for attempt in (1, 2):
         conn = connection()  # a new connection once the last one broke
         try:
             expired = expire_holds(conn)
             published = sweep(conn)
+            count("HoldsExpired", expired)
+            count("OutboxSwept", published)  # above zero: publishing after commit failed or ran out of time
             return {
                 "expired_holds": expired,
                 "published": published,

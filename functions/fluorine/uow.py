@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from fluorine.db import CommitOutcomeUnknown
 from shared.contracts.changes import ChangeRecord
+from shared.observability import correlation_id
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,14 +70,21 @@ class UnitOfWork:
     def emit(self, aggregate: str, version: int, event_type: str, state: BaseModel) -> ChangeRecord:
         """Record an event (the aggregate's state after the change) in the outbox, in this transaction."""
         payload = state.model_dump(mode="json")
+        correlation = correlation_id()
         row = self.execute(
-            "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s)"
+            "INSERT INTO outbox (aggregate, version, event_type, payload, correlation_id) VALUES (%s, %s, %s, %s, %s)"
             " RETURNING seq, occurred_at",
-            (aggregate, version, event_type, Jsonb(payload)),
+            (aggregate, version, event_type, Jsonb(payload), correlation),
         ).fetchone()
         assert row is not None
         record = ChangeRecord(
-            aggregate=aggregate, version=version, event_type=event_type, payload=payload, seq=row[0], occurred_at=row[1]
+            aggregate=aggregate,
+            version=version,
+            event_type=event_type,
+            payload=payload,
+            seq=row[0],
+            occurred_at=row[1],
+            correlation_id=correlation,
         )
         self.records.append(record)
         return record

@@ -42,7 +42,7 @@ from shared.contracts.maintenance import (
 )
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.internal import InternalRequest, call, failure_response, prime_invoke
-from shared.observability import logger
+from shared.observability import invocation, logger
 
 REPORTED = 1000  # drift entries listed in a report (the count covers them all)
 WRONG = frozenset({"newer", "mismatch", "orphan"})
@@ -214,6 +214,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """``{"action": "verify" | "rebuild", "aggregate"?: "<type>#<id>"}``; the local stack's catch-up
     adds ``"exclusive": true`` to a rebuild (see ``rebuild``). An internal request (``"command"``)
     is a reader's ``RepairAggregates``."""
+    invocation(context, (event.get("context") or {}).get("request_id") if isinstance(event, dict) else None)
     if "command" in event:
         return _internal(event)
     action, aggregate, exclusive = event.get("action"), event.get("aggregate"), event.get("exclusive", False)

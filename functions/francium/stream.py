@@ -8,8 +8,10 @@ without blocking the shard forever.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -18,7 +20,7 @@ from francium import projector
 from shared import snapstart
 from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
-from shared.observability import logger
+from shared.observability import count, follow, invocation, logger, observe
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -35,18 +37,36 @@ def change_record(record: DynamoDBRecord) -> ChangeRecord | None:
         payload=json.loads(image["payload"]),
         seq=int(image["seq"]),
         occurred_at=image["occurred_at"],
+        correlation_id=image.get("correlation_id"),
     )
+
+
+_lags: list[float] = []  # this batch's commit -> projected delays, in milliseconds
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = change_record(record)
     if change is not None:
+        follow(change.correlation_id)
         projector.apply(change)
+        logger.debug("projected", extra={"aggregate": change.aggregate, "version": change.version})
+        _lags.append((datetime.now(UTC) - change.occurred_at).total_seconds() * 1000)
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    """Project a batch; metrics: ``ProjectionLag`` (commit to projected, ms) for each record
+    projected, ``RecordsFailed`` for those left to the mapping's retries (and, after them, the
+    failure queue)."""
+    invocation(context)
+    _lags.clear()
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    observe("ProjectionLag", _lags, MetricUnit.Milliseconds)
+    failed = len(response.get("batchItemFailures") or [])
+    if failed:
+        count("RecordsFailed", failed)
+    return response
 
 
 @snapstart.prime()

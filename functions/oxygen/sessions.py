@@ -33,7 +33,7 @@ from shared.contracts.oxygen_auth import (
     StartSession,
 )
 from shared.errors import InternalError, InvalidRequest, NotFound, NotReady, RateLimited, Unauthorized
-from shared.observability import logger
+from shared.observability import count, logger
 from shared.readcache import wait_for_token
 from shared.routes import Call
 from shared.settings import get_settings
@@ -90,6 +90,7 @@ def login(body: LoginBody, source: str, context: internal.CallContext) -> TokenP
     found = internal.call("fluorine", look_up, Credentials, context).result
     if found.retry_after is not None:
         logger.warning("login throttled", extra={"retry_after": found.retry_after})
+        count("LoginThrottled")
         raise RateLimited("Too many failed logins; try again later.", retry_after=found.retry_after)
     key = _throttle_key(found)
     valid = verify_password(body.password, found.password_hash)  # the dummy hash when unknown: same cost
@@ -97,6 +98,7 @@ def login(body: LoginBody, source: str, context: internal.CallContext) -> TokenP
         failure = RecordLoginFailure(throttle_key=key, source=source, at=now)
         recorded = internal.call("fluorine", failure, FailureRecorded, context).result
         logger.info("login refused", extra={"failures_in_window": recorded.failures_in_window})
+        count("LoginFailures")
         raise Unauthorized(WRONG_CREDENTIALS)
     refresh, refresh_hash = new_refresh_token()
     stored = found.password_hash or ""

@@ -39,8 +39,13 @@ from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
 from shared.contracts.rhenium import MessageOut, MessageState
 from shared.observability import logger
-from shared.readcache import STATE, CorruptItem, batch_get, decode, get
+from shared.readcache import STATE, CorruptItem, batch_get, decode, get, index_items, timekey
 
+# A group broadcast to at most this many members finds its readers' connections member by member
+# (a query each, ~1 read unit) instead of scanning every open connection (~1 read unit per 40
+# connections): below ~500 members the lookups cost less than a scan once ~20,000 clients are
+# connected, and a small group's push no longer grows with everyone connected (docs/capacity.md).
+SMALL_GROUP = 500
 PUSHERS = 16  # concurrent pushes: bounds how long one batch of frames takes, whatever a client does
 
 
@@ -70,16 +75,32 @@ def _members_at(group_id: UUID, sent_at: datetime, candidates: Iterable[UUID]) -
     return members
 
 
+def _members_joined_by(group_id: UUID, sent_at: datetime) -> list[UUID]:
+    """The group's current members who joined by ``sent_at``, from its member list (one query)."""
+    joined_by = f"{timekey(sent_at)}#~"  # members#<group> is keyed <joined_at>#<entity>
+    items = index_items(f"members#{group_id}", index="gsi1", high=joined_by)
+    return [decode(MemberState, item).entity_id for item in items]
+
+
 def audience(message: MessageState) -> list[str]:
-    """The open connections of everyone whose inbox the message enters."""
+    """The open connections of everyone whose inbox the message enters.
+
+    A group of at most ``SMALL_GROUP`` members: its members' connections, one query each (what a
+    group broadcast costs grows with the group, not with everyone connected). A larger group, or
+    a platform broadcast: one scan of the open connections, then the members among them.
+    """
     if message.to_entity is not None:
         return connections.connections_of(message.to_entity)
-    open_now = list(connections.every_connection())
     if message.to_group is None:  # a platform broadcast: every entity that existed when it was sent
-        return [c.connection_id for c in open_now if c.entity_since <= message.sent_at]
-    group = get(group_aggregate(message.to_group)) if open_now else None
-    if group is None or decode(GroupState, group).deleted:
+        return [c.connection_id for c in connections.every_connection() if c.entity_since <= message.sent_at]
+    data = get(group_aggregate(message.to_group))
+    group = decode(GroupState, data) if data else None
+    if group is None or group.deleted:
         return []
+    if group.member_count <= SMALL_GROUP:
+        members = _members_joined_by(message.to_group, message.sent_at)
+        return [c for found in _pushers().map(connections.connections_of, members) for c in found]
+    open_now = list(connections.every_connection())
     readers = _members_at(message.to_group, message.sent_at, {c.entity_id for c in open_now})
     return [c.connection_id for c in open_now if c.entity_id in readers]
 

@@ -26,7 +26,7 @@ from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
 from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
 from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
-from shared.observability import logger
+from shared.observability import follow, invocation, logger
 from shared.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -54,7 +54,9 @@ def notify(notice: TransferState) -> MessageState | None:
         return None
     command = SendSystemMessage(id=transfer_message_id(notice.id), to_entity=notice.to, body=notice_text(notice))
     try:
-        return internal.call("fluorine", command, MessageState).result
+        sent = internal.call("fluorine", command, MessageState).result
+        logger.debug("system message sent", extra={"message_id": str(sent.id)})
+        return sent
     except NotFound:
         logger.info("transfer recipient gone; no system message", extra={"transfer": str(notice.id)})
         return None
@@ -69,6 +71,8 @@ def inserted(record: DynamoDBRecord, event_type: str) -> dict[str, Any] | None:
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    if record.dynamodb is not None and record.dynamodb.new_image:
+        follow(record.dynamodb.new_image.get("correlation_id"))
     notice = transfer_notice(record)
     if notice is not None:
         notify(notice)
@@ -80,8 +84,8 @@ def record_handler(record: DynamoDBRecord) -> None:
         live.disconnect(EntityState.model_validate(entity))
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    invocation(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
 

@@ -26,7 +26,7 @@ for extra in (ROOT / "layers" / "shared", ROOT / "functions", ROOT):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from infra.local import services, stores  # noqa: E402
+from infra.local import metrics, services, stores  # noqa: E402
 from infra.local.gateway import Gateway, ProblemH11Protocol, create_gateway_app  # noqa: E402
 from infra.local.runtime import Runtime, apply_environment, local_environment  # noqa: E402
 from infra.local.scheduler import Scheduler  # noqa: E402
@@ -61,7 +61,7 @@ def announce(server: Any, url: str) -> None:
     while not server.started and not server.should_exit:
         time.sleep(0.02)
     if server.started:
-        log(f"Local stack ready at {url} (Ctrl-C to stop)")
+        log(f"Local stack ready at {url} (Ctrl-C to stop); metrics at {url}/local/dashboard")
 
 
 def ensure_admin() -> None:
@@ -153,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     template = load(args.template)
     url = f"http://{args.host}:{args.port}"
     logging.getLogger("uvicorn.error").addFilter(_HandshakeRefusals())
+    collector = metrics.install()  # before the functions print their first metric
     with stack(template, args.state_dir, url) as runtime:
-        app = create_gateway_app(Gateway(template, runtime, log))
+        app = create_gateway_app(Gateway(template, runtime, log, collector))
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from infra.local.metrics import Collector, dashboard
 from infra.local.runtime import Runtime
 from infra.local.template import Route, Template
 from infra.local.websocket import MANAGEMENT_PREFIX, LiveConnections
@@ -23,6 +24,7 @@ from infra.local.websocket import PATH as LIVE_PATH
 from shared.context import REQUEST_ID_PATTERN
 
 API_ID = "local"
+LOCAL_PAGES = ("/local/metrics", "/local/dashboard")  # the local stack's own, not the API's
 MAX_HEADER_BYTES = 10_240  # API Gateway's bound on the request line and headers together
 STAGE = "local"
 ACCOUNT = "000000000000"
@@ -89,10 +91,13 @@ def proxy_event(request: Request, body: bytes, route: Route, params: dict[str, s
 
 
 class Gateway:
-    def __init__(self, template: Template, runtime: Runtime, log: Any = print) -> None:
+    def __init__(
+        self, template: Template, runtime: Runtime, log: Any = print, metrics: Collector | None = None
+    ) -> None:
         self.template = template
         self.runtime = runtime
         self.log = log
+        self.metrics = metrics
         self.live = LiveConnections(runtime.invoke_concurrently, template.websocket_function)
 
     def gateway_response(self, kind: str, request_id: str, status: int) -> Response:
@@ -152,6 +157,15 @@ class Gateway:
         raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         return Response(raw, status_code=int(result["statusCode"]), headers=headers)
 
+    def local_page(self, path: str, request_id: str) -> Response:
+        """The local stack's own pages: what CloudWatch would show of the functions' metrics."""
+        assert self.metrics is not None
+        summary = self.metrics.summary()
+        headers = {"X-Request-Id": request_id, "Cache-Control": "no-store"}
+        if path == "/local/metrics":
+            return Response(json.dumps(summary), media_type="application/json", headers=headers)
+        return Response(dashboard(summary), media_type="text/html; charset=utf-8", headers=headers)
+
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
         incoming = request.headers.get("x-request-id")
@@ -171,6 +185,8 @@ class Gateway:
             "AWS4-HMAC-SHA256"
         ):  # the WebSocket API's management API, as a signed AWS client calls it
             return self.live.manage(request.method, request.url.path.removeprefix(MANAGEMENT_PREFIX), body)
+        if self.metrics is not None and request.method == "GET" and request.url.path in LOCAL_PAGES:
+            return self.local_page(request.url.path, request_id)
         if sum(len(k) + len(v) + 4 for k, v in request.headers.raw) > MAX_HEADER_BYTES:
             return self.invalid("The headers exceed 10,240 bytes.", ["header"], request_id)
         found = match(self.template.routes, request.method, request.url.path)

@@ -6,6 +6,7 @@ function handles one invocation at a time: each function has a lock.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
 import threading
@@ -86,7 +87,7 @@ def local_environment(
         "SIGNING_KEY_FILE": str(services.ensure_dev_keys(state_dir / "keys")),
         "WRITE_VERSION_KEY_FILE": str(services.ensure_write_version_key(state_dir / "keys")),
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "false",  # collected by infra/local/metrics.py
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     keep = {
@@ -118,7 +119,7 @@ class Runtime:
         """An invocation that does not wait for the function's other invocations: Fluorine is called by
         every element at once and keeps no request state in its module (Lambda would scale it out)."""
         context = LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + 30)
-        return self.handler(name)(event, context)
+        return isolated(self.handler(name), event, context)
 
     def invoke(self, name: str, event: dict[str, Any], timeout: float = 30.0) -> Any:
         handler = self.handler(name)
@@ -126,7 +127,21 @@ class Runtime:
             function_name=name, aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + timeout
         )
         with self._locks[name]:
-            return handler(event, context)
+            return isolated(handler, event, context)
+
+
+def isolated(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], context: Any) -> Any:
+    """Run an invocation as if in its own environment: what it sets for its metrics and correlation
+    (context variables) stays its own, and an internal call made from inside another function's
+    invocation (Fluorine, called in the caller's thread) leaves the caller's log keys as they were."""
+    from shared.observability import logger
+
+    keys = logger.get_current_keys()
+    try:
+        return contextvars.copy_context().run(handler, event, context)
+    finally:
+        logger.clear_state()
+        logger.append_keys(**keys)
 
 
 def apply_environment(env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from tests.e2e.contract_support import (
     assert_problem,
     assert_written,
     fresh,
+    inbox,
     inbox_with,
     key,
     register,
@@ -102,3 +103,28 @@ def test_a_platform_broadcast_is_admin_only_and_reaches_every_active_entity(clie
     assert found["id"] not in [m["id"] for m in bob_unread["items"]]
     alice_unread = client.get("/v1/messages/inbox", params={"unread": "true"}, headers=alice.headers).json()
     assert found["id"] in [m["id"] for m in alice_unread["items"]]
+
+
+def test_the_unread_count_is_what_the_unread_inbox_lists_and_follows_read_marks_at_once(client: httpx.Client) -> None:
+    alice, bob = register(client), register(client)
+    assert_problem(client.get("/v1/messages/unread-count"), 401, "unauthorized")
+    sent = []
+    for n in range(3):
+        answer = client.post("/v1/messages", json={"to_entity": bob.id, "body": f"count me {n}"}, headers=alice.headers)
+        assert_written(answer, 201)
+        sent.append(answer)
+    settled(client, alice.headers, sent[-1])
+    count = client.get("/v1/messages/unread-count", headers=bob.headers)
+    assert count.status_code == 200, count.text
+    assert count.json() == {"unread": len(inbox(client, bob, unread="true", limit=100))}
+    before = count.json()["unread"]
+    assert before >= 3
+    # Marking one read: the count read with the mark's version reflects it at once
+    marked = client.post(f"/v1/messages/{sent[0].json()['id']}/read", headers=bob.headers)
+    assert_written(marked, 204)
+    after = client.get("/v1/messages/unread-count", headers=fresh(bob.headers, marked))
+    assert after.json() == {"unread": before - 1}
+    assert after.json()["unread"] == len(inbox(client, bob, unread="true", limit=100))
+    # And GraphQL answers the same count
+    query = {"query": "{ unreadCount }"}
+    assert client.post("/v1/graphql", json=query, headers=bob.headers).json() == {"data": {"unreadCount": before - 1}}

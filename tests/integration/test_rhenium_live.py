@@ -156,9 +156,11 @@ def test_a_direct_message_is_pushed_to_each_connection_of_its_recipient_as_the_i
     assert carols not in api.frames
 
 
+@pytest.mark.parametrize("small_group", [500, 0], ids=["members-looked-up", "connections-scanned"])
 def test_a_group_broadcast_reaches_the_connected_members_whose_membership_covers_it(
-    stack: StreamDriver, api: ManagementApi
+    stack: StreamDriver, api: ManagementApi, monkeypatch: pytest.MonkeyPatch, small_group: int
 ) -> None:
+    monkeypatch.setattr(live, "SMALL_GROUP", small_group)  # both ways of finding the audience
     owner, member, leaver, late, outsider = (person(stack) for _ in range(5))
     group = new_group(stack, owner)
     for who in (member, leaver):
@@ -180,6 +182,32 @@ def test_a_group_broadcast_reaches_the_connected_members_whose_membership_covers
     }
     # Pushed exactly to those whose inbox it entered
     assert all((sent.body["id"] in inbox_ids(who)) == bool(got[who.entity_id]) for who in (owner, member, late))
+
+
+def test_a_small_groups_broadcast_looks_up_its_members_connections_without_scanning_everyones(
+    stack: StreamDriver, api: ManagementApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, member = person(stack), person(stack)
+    group = new_group(stack, owner)
+    assert add(stack, group["id"], owner, member).status == 201
+    socket = connect(stack, member)
+    driver = StreamDriver()
+    assert carbon(stack, "POST", f"/v1/groups/{group['id']}/broadcast", owner, body={"body": "small"}).status == 202
+    scans: list[str] = []
+    real = connections.dynamodb
+
+    class Watching:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real(), name)
+
+        def scan(self, **request: Any) -> Any:
+            scans.append(request["TableName"])
+            return real().scan(**request)
+
+    monkeypatch.setattr(connections, "dynamodb", Watching)
+    trigger(driver)
+    assert api.bodies(socket) == ["small"]
+    assert scans == []
 
 
 def test_a_deleted_groups_broadcast_still_on_the_feed_is_pushed_to_no_one(

@@ -49,14 +49,14 @@ class StreamDriver:
     def deliver(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         from francium.stream import handler
 
-        return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
+        return dict(handler({"Records": records}, FakeContext()))
 
     @staticmethod
     def trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
         """Deliver ``records`` to Rhenium's trigger (the change feed's other consumer)."""
         from rhenium.trigger import handler
 
-        return handler({"Records": records}, FakeContext())  # type: ignore[no-any-return]
+        return dict(handler({"Records": records}, FakeContext()))
 
     def drain(self) -> list[dict[str, Any]]:
         """Deliver every pending record in one batch; the records delivered."""

@@ -10,12 +10,12 @@ from pydantic import ValidationError
 
 from carbon.models import CreateGroupBody, DistributeBody, UpdateGroupBody
 from francium.routes.messages import position
-from francium.views.groups import timekey
 from rhenium.trigger import notice_text
 from shared.contracts.nickel import TransferState
 from shared.contracts.rhenium import MessageOut, MessageState, system_message_id
 from shared.errors import InvalidRequest
 from shared.pagination import encode_cursor
+from shared.readcache import timekey
 
 
 def test_a_message_serializes_its_sender_as_from_and_one_audience_as_to() -> None:

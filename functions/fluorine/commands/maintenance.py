@@ -31,12 +31,13 @@ from shared.contracts.nickel import TRANSFER_POSTED, TransferState
 from shared.contracts.rhenium import message_aggregate, transfer_message_id
 
 LATEST = (
-    "SELECT DISTINCT ON (aggregate) seq, aggregate, version, event_type, payload, occurred_at FROM outbox"
+    "SELECT DISTINCT ON (aggregate) seq, aggregate, version, event_type, payload, occurred_at, correlation_id"
+    " FROM outbox"
     " WHERE aggregate > %(after)s AND (%(only)s::text IS NULL OR aggregate = %(only)s::text)"
     " ORDER BY aggregate, version DESC LIMIT %(limit)s"
 )
 DERIVING = (
-    "SELECT seq, aggregate, version, event_type, payload, occurred_at FROM outbox"
+    "SELECT seq, aggregate, version, event_type, payload, occurred_at, correlation_id FROM outbox"
     " WHERE seq > %(after)s AND event_type = ANY(%(types)s)"
     " AND (%(only)s::text IS NULL OR aggregate = %(only)s::text) ORDER BY seq LIMIT %(limit)s"
 )
@@ -59,7 +60,9 @@ DERIVED_MESSAGES: dict[str, Callable[[ChangeRecord], tuple[UUID, UUID] | None]] 
 
 def records(rows: list[tuple]) -> list[ChangeRecord]:  # type: ignore[type-arg]
     return [
-        ChangeRecord(seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5])
+        ChangeRecord(
+            seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5], correlation_id=r[6]
+        )
         for r in rows
     ]
 

@@ -15,6 +15,7 @@ from fluorine.uow import UnitOfWork
 from shared.contracts.rhenium import (
     MESSAGE_SENT,
     MarkRead,
+    MessageKey,
     MessageState,
     ReadState,
     SendMessage,
@@ -106,10 +107,11 @@ def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState
 
 @command_handler(MarkRead, acts_as="entity_id")
 def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
-    visible = uow.execute(
-        f"SELECT 1 FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
+    visible = uow.one(
+        MessageKey,
+        f"SELECT to_entity, to_group, to_all, sent_at FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
         {"message": cmd.message_id, "entity": cmd.entity_id},
-    ).fetchone()
+    )
     if visible is None:
         raise NotFound("The message does not exist.")
     row = uow.execute(
@@ -121,9 +123,9 @@ def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
             "SELECT read_at FROM message_reads WHERE message_id = %s AND entity_id = %s",
             (cmd.message_id, cmd.entity_id),
         ).fetchone()[0]  # type: ignore[index]
-        state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=read_at)
+        state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=read_at, message=visible)
         uow.left_in_place(read_aggregate(cmd.message_id, cmd.entity_id), state.version)
         return state
-    state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=row[0])
+    state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=row[0], message=visible)
     uow.emit(read_aggregate(cmd.message_id, cmd.entity_id), state.version, "MessageRead", state)
     return state

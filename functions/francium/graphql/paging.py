@@ -12,7 +12,6 @@ from uuid import UUID
 
 from francium import cache
 from francium.views import holds
-from francium.views.groups import timekey
 from francium.views.messages import sort_key
 from francium.views.wallets import history_partition
 from shared.contracts.carbon import MemberState, member_aggregate
@@ -20,6 +19,7 @@ from shared.contracts.nickel import TransferState, transfer_aggregate
 from shared.contracts.nickel_holds import HoldRole, HoldState, HoldStatus, hold_aggregate
 from shared.contracts.rhenium import MessageState
 from shared.pagination import encode_cursor
+from shared.readcache import timekey
 
 
 def member_cursor(state: MemberState) -> str:

@@ -107,6 +107,12 @@ class Query:
         next_cursor = message_cursor(page[-1][0]) if before and page else None
         return connection(page, next_cursor, _message_edge_cursor, _message_node)
 
+    @strawberry.field(
+        description="How many messages of the caller's inbox are unread (what `inbox(unread: true)` lists)."
+    )
+    def unread_count(self, info: Info) -> int:
+        return messages.unread_count(info.context.caller.entity_id)
+
 
 def _message_edge_cursor(pair: tuple[MessageState, bool]) -> str:
     return message_cursor(pair[0])

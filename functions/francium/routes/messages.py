@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from francium.views import messages
 from shared.context import require_caller
-from shared.contracts.rhenium import MessageList, MessageOut
+from shared.contracts.rhenium import MessageList, MessageOut, UnreadCount
 from shared.errors import InvalidRequest, NotFound
 from shared.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor
 from shared.routes import uuid_or_404
@@ -44,6 +44,13 @@ def inbox(
         items=[MessageOut.of(state, read=read) for state, read in page],
         next_cursor=encode_cursor({"before": after}) if after else None,
     )
+
+
+@router.get("/v1/messages/unread-count")
+def unread_count() -> UnreadCount:
+    """How many messages of the caller's inbox are unread (the ones ``inbox?unread=true`` lists)."""
+    caller = require_caller(router.current_event.raw_event)
+    return UnreadCount(unread=messages.unread_count(caller.entity_id))
 
 
 @router.get("/v1/messages/<message_id>")

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from francium import cache
@@ -19,15 +18,10 @@ from francium.projector import projection
 from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.errors import NotFound
-from shared.readcache import decode
+from shared.readcache import decode, timekey
 
 PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
-
-
-def timekey(moment: datetime) -> str:
-    """A timestamp that sorts as text in time order (fixed width, UTC, microseconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @projection("group")

@@ -17,10 +17,9 @@ from uuid import UUID
 from francium import cache
 from francium.cache import CacheItem
 from francium.projector import projection
-from francium.views.groups import timekey
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import HoldRole, HoldState, HoldStatus, hold_aggregate
-from shared.readcache import decode
+from shared.readcache import decode, timekey
 
 
 def holds_partition(entity_id: UUID | str, role: HoldRole | None = None, status: HoldStatus | None = None) -> str:

@@ -15,11 +15,10 @@ from uuid import UUID
 from francium import cache
 from francium.cache import CacheItem
 from francium.projector import projection
-from francium.views.groups import timekey
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel import AssetState, BalanceState, TransferState, asset_aggregate
 from shared.pagination import MAX_LIMIT
-from shared.readcache import decode
+from shared.readcache import decode, timekey
 
 ASSETS = "assets"
 

@@ -43,6 +43,17 @@ def connections_api() -> Any:
     return _client("apigatewaymanagementapi", endpoint, retries=retries, connect_timeout=2, read_timeout=3)
 
 
+def current_clients() -> dict[str, Any]:
+    """This thread's clients, to lend to worker threads (a boto3 client is safe to share between
+    threads once made; making one is not, and costs tens of milliseconds)."""
+    return dict(_local.__dict__)
+
+
+def use_clients(clients: dict[str, Any]) -> None:
+    """Use ``clients`` (another thread's ``current_clients``) in this thread."""
+    _local.__dict__.update(clients)
+
+
 def reset_clients() -> None:
     _local.__dict__.clear()
 

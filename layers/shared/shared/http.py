@@ -30,7 +30,7 @@ from shared.errors import (
     problem,
 )
 from shared.internal import Actor, CallContext
-from shared.observability import logger
+from shared.observability import count, invocation, logger
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: the contract's floor for the body size limit
 JSON = "application/json"
@@ -177,8 +177,7 @@ def lambda_handler(
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rid = request_id_of(event)
-        logger.clear_state()
-        logger.set_correlation_id(rid)
+        invocation(context, rid)
         caller = caller_of(event)
         logger.append_keys(caller_id=str(caller.entity_id) if caller else None)
         refused = refuse_before_routing(event) or refuse_body(event, object_only=object_bodies)
@@ -192,9 +191,24 @@ def lambda_handler(
         else:
             result = app.resolve(as_json_request(event), context)
         _add_header(result, "X-Request-Id", rid)
+        count_answer(result)
         return result
 
     return handler
+
+
+def count_answer(result: dict[str, Any]) -> None:
+    """``Requests``, and ``ErrorAnswers`` by the contract's code for every problem answered."""
+    status = int(result.get("statusCode", 200))
+    logger.debug("answered", extra={"status": status})
+    count("Requests")
+    if status < 400:
+        return
+    try:
+        code = str(json.loads(result.get("body") or "{}").get("code") or "unknown")
+    except (ValueError, AttributeError):
+        code = "unknown"
+    count("ErrorAnswers", code=code)
 
 
 def context_of(event: dict[str, Any]) -> CallContext:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from shared import snapstart
 from shared.errors import ERRORS_BY_CODE, AppError, InternalError
-from shared.observability import logger
+from shared.observability import correlation_id, logger
 from shared.settings import get_settings
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
@@ -119,11 +119,18 @@ def _send(target: str, payload: str) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+def current_context() -> CallContext:
+    """The context of an internal call made outside a request's: its correlation id still travels."""
+    return CallContext(request_id=correlation_id())
+
+
 def call(
     target: str, command: BaseModel, result_type: type[ResultT], context: CallContext | None = None
 ) -> CallResult[ResultT]:
     """Send ``command`` to ``target``; its typed result, or the target's ``AppError`` raised here."""
-    request = InternalRequest(command=command.model_dump(mode="json"), context=context or CallContext())
+    request = InternalRequest(
+        command=command.model_dump(mode="json"), context=context or CallContext(request_id=correlation_id())
+    )
     answer = InternalResponse[result_type].model_validate(_send(target, request.model_dump_json()))  # type: ignore[valid-type]
     if not answer.ok or answer.result is None:
         failure = answer.error or InternalFailure(code="internal_error", detail="no result")
@@ -137,7 +144,9 @@ def cast(target: str, command: BaseModel, context: CallContext | None = None) ->
     """Send ``command`` to ``target`` without waiting for its answer: Lambda's asynchronous invoke
     (retried by Lambda), locally a thread. For work the caller must not wait for and whose failure
     it could only log."""
-    request = InternalRequest(command=command.model_dump(mode="json"), context=context or CallContext())
+    request = InternalRequest(
+        command=command.model_dump(mode="json"), context=context or CallContext(request_id=correlation_id())
+    )
     settings = get_settings()
     function = getattr(settings, f"{target}_function")
     if settings.internal_transport == "local":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -36,6 +37,12 @@ STATE = "state"
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 FIRST_PAUSE = 0.01
 MAX_PAUSE = 0.2
+
+
+def timekey(moment: datetime) -> str:
+    """A timestamp that sorts as text in time order (fixed width, UTC, microseconds): the time part
+    of every time-ordered index key of the read cache."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def table() -> str:
@@ -132,6 +139,24 @@ def batch_get(keys: list[tuple[str, str]], *, consistent: bool = False) -> dict[
         if data is not None:
             found[(item["pk"]["S"], item["sk"]["S"])] = data
     return found
+
+
+def index_items(partition: str, *, index: str, high: str) -> list[dict[str, Any]]:
+    """Every live item of an index partition whose sort key is at most ``high``, in key order
+    (paged past 1 MB)."""
+    request: dict[str, Any] = {
+        "TableName": table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}pk = :pk AND {index}sk <= :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":high": {"S": high}},
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = dynamodb().query(**request)
+        found += [d for d in (item_data(i) for i in answer.get("Items", [])) if d is not None]
+        if "LastEvaluatedKey" not in answer:
+            return found
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 def versions(pks: list[str]) -> dict[str, int]:

@@ -26,6 +26,7 @@ class ChangeRecord(BaseModel):
     payload: dict[str, Any]
     seq: int = Field(ge=1)
     occurred_at: datetime
+    correlation_id: str | None = None  # the X-Request-Id of the request that wrote it, if one did
 
     @property
     def aggregate_type(self) -> str:
@@ -42,6 +43,7 @@ def feed_image(record: ChangeRecord) -> dict[str, Any]:
         "payload": {"S": json.dumps(record.payload, separators=(",", ":"))},
         "seq": {"N": str(record.seq)},
         "occurred_at": {"S": record.occurred_at.isoformat()},
+        **({"correlation_id": {"S": record.correlation_id}} if record.correlation_id else {}),
     }
 
 

@@ -49,10 +49,23 @@ class MessageState(BaseModel):
     version: int = Field(default=1, ge=1)
 
 
+class MessageKey(BaseModel):
+    """Where a message sits in inboxes (its audience) and when it was sent: what a read mark needs
+    to be counted against the inbox it belongs to, without reading the message."""
+
+    to_entity: UUID | None = None
+    to_group: UUID | None = None
+    to_all: bool = False
+    sent_at: datetime
+
+
 class ReadState(BaseModel):
     message_id: UUID
     entity_id: UUID
     read_at: datetime
+    # The message read (absent from read marks written before unread counts existed: those are
+    # not counted, see francium.views.messages.unread_count).
+    message: MessageKey | None = None
     version: int = Field(default=1, ge=1)
 
 
@@ -135,3 +148,7 @@ class MessageOut(BaseModel):
 class MessageList(BaseModel):
     items: list[MessageOut]
     next_cursor: str | None = None
+
+
+class UnreadCount(BaseModel):
+    unread: int = Field(ge=0, description="How many messages of the caller's inbox are unread.")

@@ -1,0 +1,64 @@
+"""The capacity meter bills DynamoDB requests as on-demand mode does (bench/capacity/meter.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bench.capacity.meter import Meter, _Listener, family, item_size
+
+
+def metered(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> Meter:
+    """One DynamoDB call as botocore's after-call event reports it."""
+    meter = Meter()
+    _Listener(meter).after(None, parsed, SimpleNamespace(name=operation), context={"meter_params": params})
+    return meter
+
+
+def key(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": "state"}}
+
+
+def test_an_item_is_sized_by_its_attribute_names_and_values() -> None:
+    assert item_size({"pk": {"S": "inbox#1"}, "n": {"N": "12"}, "ok": {"BOOL": True}}) == 2 + 7 + 1 + 2 + 2 + 1
+
+
+def test_a_partition_key_is_counted_by_its_family() -> None:
+    assert family("inbox#5b0c") == "inbox"
+    assert family("pbox") == "pbox"
+
+
+def test_each_key_of_a_batch_get_is_billed_even_when_it_finds_no_item() -> None:
+    # Given a BatchGetItem of three read flags, eventually consistent, of which one exists
+    params = {"RequestItems": {"ReadCacheTable": {"Keys": [key("read#1"), key("read#2"), key("read#3")]}}}
+    parsed = {"Responses": {"ReadCacheTable": [key("read#1")]}}
+    # Then each key costs the smallest read, halved: 3 x 0.5 RRU; one item came back
+    (request,) = metered("BatchGetItem", params, parsed).dynamo
+    assert request.read_units == pytest.approx(1.5)
+    assert request.items == 1
+    assert request.families == ("read",)
+
+
+def test_a_consistent_get_of_a_large_item_is_billed_per_4_kb() -> None:
+    big = {**key("entity#1"), "data": {"S": "x" * 9000}}
+    params = {"TableName": "ReadCacheTable", "Key": key("entity#1"), "ConsistentRead": True}
+    (request,) = metered("GetItem", params, {"Item": big}).dynamo
+    assert request.read_units == 3  # 9 KB and the names: three 4 KB units, not halved
+
+
+def test_a_query_is_billed_on_the_sum_of_its_items_sizes() -> None:
+    items = [{**key(f"pbox#{n}"), "body": {"S": "y" * 1000}} for n in range(5)]
+    params = {"TableName": "ReadCacheTable", "IndexName": "gsi1", "ExpressionAttributeValues": {":pk": {"S": "pbox"}}}
+    params["KeyConditionExpression"] = "gsi1pk = :pk"
+    (request,) = metered("Query", params, {"Items": items}).dynamo
+    assert request.read_units == 1.0  # ~5 KB together: two 4 KB units, halved
+    assert request.families == ("pbox",)
+    assert request.items == 5
+
+
+def test_a_put_is_billed_per_1_kb_written() -> None:
+    params = {"TableName": "ChangeFeedTable", "Item": {**key("wallet#1"), "body": {"S": "z" * 1500}}}
+    (request,) = metered("PutItem", params, {}).dynamo
+    assert request.write_units == 2
