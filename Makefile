@@ -71,9 +71,10 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
 
-build: $(SAM_VENV)/bin/sam  ## sam build (arm64, Python 3.12) into .aws-sam/
+build: $(SAM_VENV)/bin/sam  ## sam build (arm64, Python 3.12) into .aws-sam/; the shared layer trimmed and its unzipped size reported
 	@test -n "$(PY312_DIR)" || { echo "sam build needs Python 3.12 (python3.12 on PATH, or pyenv install 3.12)"; exit 1; }
 	PATH="$(PY312_DIR):$$PATH" $(SAM_VENV)/bin/sam build --cached --parallel
+	@$(PYTHON) -m infra.layer .aws-sam/build/SharedLayer
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30

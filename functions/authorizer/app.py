@@ -8,8 +8,15 @@ failure, ``NotReady`` included, is an authorizer failure, answered by the stack'
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerResponse
+
+from shared import snapstart
 from shared.auth.authorizer import authorize
+from shared.auth.keys import generate_signing_key_pem, signing_key_from_pem, trusted_keys
+from shared.auth.tokens import issue_access_token, verify_access_token
+from shared.aws import prime_dynamodb
 from shared.errors import NotReady, Unauthorized
 from shared.observability import count, invocation, logger
 from shared.readcache import token_holder
@@ -31,3 +38,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except NotReady as lagging:
         logger.info("token holder not yet projected", extra={"reason": lagging.detail})
         raise AuthorizerNotReady(lagging.detail) from None
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every token check reads the read cache, verifies a signature with the public keys and builds
+    a policy: the client and its operations, the keys (SSM), and one token of a throwaway key
+    verified and one policy built (pyjwt's, OpenSSL's and Powertools' first-use work)."""
+    prime_dynamodb()
+    trusted_keys()
+    throwaway = signing_key_from_pem(generate_signing_key_pem())
+    nobody = str(UUID(int=0))
+    token, _ = issue_access_token(UUID(int=0), "real", [], session_id=nobody, key=throwaway)
+    verify_access_token(token, keys={throwaway.public.kid: throwaway.public})
+    arn = "arn:aws:execute-api:eu-central-1:000000000000:prime/prime/GET/prime"
+    policy = APIGatewayAuthorizerResponse.from_route_arn(arn, nobody, {})
+    policy.allow_all_routes()
+    policy.asdict()

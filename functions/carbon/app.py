@@ -12,11 +12,13 @@ from carbon.models import (
     RoleBody,
     UpdateGroupBody,
 )
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.contracts.carbon import GroupOut, GroupState, MemberOut, MemberState
 from shared.contracts.nickel import DistributionResult
 from shared.contracts.rhenium import MessageOut, MessageState
-from shared.http import create_app, lambda_handler
-from shared.internal import CallResult
+from shared.http import create_app, lambda_handler, prime_request
+from shared.internal import CallResult, prime_invoke
 from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
@@ -86,3 +88,11 @@ def distribute(group_id: str, body: DistributeBody, call: Call) -> CallResult[Di
 
 
 handler = lambda_handler(app)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every route calls Fluorine and reads the read cache: their clients, and the routes' validation."""
+    prime_dynamodb()
+    prime_invoke(GroupState)
+    prime_request(handler, "POST", "/v1/groups", "{}")

@@ -11,6 +11,9 @@ from pydantic import ValidationError
 from fluorine import bus
 from fluorine.db import connection
 from fluorine.publisher import publish
+from shared import snapstart
+from shared.auth.keys import write_version_key
+from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel import TRANSFER_POSTED
 from shared.contracts.rhenium import MESSAGE_SENT
@@ -67,3 +70,16 @@ def _publish_deadline(context: Any) -> float | None:
     """When publishing must stop so the committed write is still answered within the function's timeout."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return None if remaining is None else time.monotonic() + remaining() / 1000 - PUBLISH_RESERVE_SECONDS
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every command is parsed by the bus's registry, runs on PostgreSQL and is published to the
+    change feed: the registry, the DynamoDB client, the keys, the connection (closed again before a
+    snapshot by ``fluorine.db.close``: a restored environment opens its own on its first command)."""
+    from fluorine.commands import load_all
+
+    load_all()
+    prime_dynamodb()
+    write_version_key()
+    connection()

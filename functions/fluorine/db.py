@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from shared import snapstart
 from shared.settings import get_settings
 
 _local = threading.local()
@@ -81,7 +82,11 @@ def _connect() -> psycopg.Connection:
         return psycopg.connect(_conninfo(force_fetch=True), **options)
 
 
+@snapstart.before_snapshot
+@snapstart.after_restore
 def close() -> None:
+    """Close this thread's connection. Before a snapshot and after a restore too: a connection in a
+    snapshot would be shared by every restored environment (and is dead after a restore anyway)."""
     conn = getattr(_local, "conn", None)
     if conn is not None:
         conn.close()

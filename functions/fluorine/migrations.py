@@ -20,6 +20,8 @@ from typing import Any
 
 import psycopg
 
+from shared import snapstart
+
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 LOCK_ID = 0x0E1E_3E27
 CONNECT_TIMEOUT = 5  # seconds: RDS Proxy answers in far less; an unreachable database fails the deploy quickly
@@ -147,3 +149,10 @@ def _answer(event: dict[str, Any], status: str, reason: str, data: dict[str, Any
         from shared.observability import logger
 
         logger.exception("could not answer CloudFormation", extra={"status": status})
+
+
+@snapstart.prime()
+def prime() -> None:
+    """What every run loads: the settings and the connection's configuration (kept out of the
+    module's imports so that ``python -m fluorine.migrations`` stays light; at init in Lambda)."""
+    import fluorine.db  # noqa: F401

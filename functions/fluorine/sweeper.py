@@ -14,6 +14,7 @@ from fluorine.commands.oxygen_auth import prune_credentials
 from fluorine.db import connection
 from fluorine.publisher import publish
 from fluorine.uow import UnitOfWork
+from shared import snapstart
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.nickel_holds import EXPIRY_BATCH, ExpireHolds, HoldsExpired
 from shared.observability import count, invocation, logger
@@ -90,3 +91,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
             # idempotent marks, deletes by age).
             logger.warning("database connection lost; sweeping again on a new one")
     raise AssertionError("unreachable")
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every run expires holds through the bus (its registry) on PostgreSQL (its connection). The
+    DynamoDB client stays lazy: only a run that finds rows to publish needs it, and most find none."""
+    from fluorine.commands import load_all
+
+    load_all()
+    connection()  # closed before a snapshot, were there one: fluorine.db.close

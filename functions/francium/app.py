@@ -9,6 +9,7 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -16,8 +17,11 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from francium.freshness import wait_for
 from francium.routes import routers
 from francium.routes.graphql import PATH as GRAPHQL_PATH
-from shared.context import caller_of, min_version_of
-from shared.http import create_app, lambda_handler
+from shared import snapstart
+from shared.auth.keys import write_version_key
+from shared.aws import prime_dynamodb
+from shared.context import Caller, caller_of, min_version_of
+from shared.http import create_app, lambda_handler, prime_request
 
 app = create_app()
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")  # a link to schema/openapi.json
@@ -57,3 +61,20 @@ for _router in routers():
     app.include_router(_router)
 
 handler = lambda_handler(app, object_bodies=False)  # GraphQL reads and judges its own body
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every read reads the read cache: its client, and the resolver (an unknown route: no I/O)."""
+    prime_dynamodb()
+    prime_request(handler, "GET", "/v1/prime")
+    write_version_key()  # X-Min-Version's tokens
+
+
+@snapstart.prime(eager=False)
+def prime_graphql() -> None:
+    """GraphQL's schema and a parse and run of a small query: before a snapshot only. Without
+    SnapStart it is built by the first GraphQL request, which REST reads do not wait for."""
+    from francium.graphql.execute import run
+
+    run('{"query": "{ __typename }"}', Caller(entity_id=UUID(int=0), kind="real"), None)

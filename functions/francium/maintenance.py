@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from francium import cache, derived
 from francium.drift import Drift, Key, cache_keys, drifts, expected_items
-from shared.aws import dynamodb
+from shared import snapstart
+from shared.aws import dynamodb, prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.maintenance import (
     LatestEvents,
@@ -40,7 +41,7 @@ from shared.contracts.maintenance import (
     Repaired,
 )
 from shared.errors import AppError, InternalError, InvalidRequest
-from shared.internal import InternalRequest, call, failure_response
+from shared.internal import InternalRequest, call, failure_response, prime_invoke
 from shared.observability import invocation, logger
 
 REPORTED = 1000  # drift entries listed in a report (the count covers them all)
@@ -239,6 +240,16 @@ def exit_status(action: str, result: dict[str, Any]) -> int:
     if action == "rebuild":
         return 1 if result["rederive_failed"] else 0
     return 0 if result["count"] == 0 else 1
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every action reads the read cache, the views' projections and Fluorine's committed events."""
+    from francium.views import load_all
+
+    prime_dynamodb()
+    prime_invoke(LatestEventsPage)
+    load_all()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from francium import projector
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.contracts.changes import ChangeRecord
 from shared.observability import count, follow, invocation, logger, observe
 
@@ -65,3 +67,12 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     if failed:
         count("RecordsFailed", failed)
     return response
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every batch projects into the read cache: its client, and every view's projections."""
+    from francium.views import load_all
+
+    prime_dynamodb()
+    load_all()

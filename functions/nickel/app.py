@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from nickel import logic
 from nickel.models import CaptureBody, CreateAssetBody, HoldBody, IssueBody, RedeemBody, ReverseBody, TransferBody
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.contracts.nickel import AssetOut, AssetState, TransferOut, TransferState
 from shared.contracts.nickel_holds import HoldOut, HoldState
-from shared.http import create_app, lambda_handler
-from shared.internal import CallResult
+from shared.http import create_app, lambda_handler, prime_request
+from shared.internal import CallResult, prime_invoke
 from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
@@ -66,3 +68,11 @@ def void_hold(hold_id: str, call: Call) -> CallResult[HoldState]:
 
 
 handler = lambda_handler(app)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every route calls Fluorine and reads the read cache: their clients, and the routes' validation."""
+    prime_dynamodb()
+    prime_invoke(TransferState)
+    prime_request(handler, "POST", "/v1/transfers", "{}")

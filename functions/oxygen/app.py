@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 from oxygen import logic
 from oxygen.auth_routes import router as auth_router
 from oxygen.models import RegisterBody, RolesBody, UpdateMeBody
+from shared import snapstart
+from shared.auth.keys import trusted_keys, write_version_key
+from shared.auth.tokens import issue_access_token
+from shared.aws import prime_dynamodb
 from shared.contracts.oxygen import EntityOut, EntityState
-from shared.http import create_app, lambda_handler
-from shared.internal import CallResult
+from shared.contracts.oxygen_auth import Credentials, Rotation, SessionStarted
+from shared.http import create_app, lambda_handler, prime_request
+from shared.internal import CallResult, prime_invoke
 from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
@@ -40,3 +47,17 @@ def set_roles(entity_id: str, body: RolesBody, call: Call) -> CallResult[EntityS
 
 
 handler = lambda_handler(app)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every route calls Fluorine and reads the read cache; tokens are signed and verified with the
+    keys (parameters fetched now, kept by Powertools' cache on the wall clock, which a restore keeps)."""
+    from cryptography.hazmat.backends.openssl import backend  # noqa: F401 - loaded on first signature
+
+    prime_dynamodb()
+    prime_invoke(Rotation, Credentials, SessionStarted)
+    prime_request(handler, "POST", "/v1/auth/refresh", "{}")
+    issue_access_token(uuid.UUID(int=0), "real", [])
+    trusted_keys()
+    write_version_key()

@@ -6,10 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 
 from rhenium import logic
 from rhenium.models import BroadcastBody, SendMessageBody, TicketOut
+from shared import snapstart
+from shared.aws import prime_dynamodb
 from shared.context import require_caller
 from shared.contracts.rhenium import MessageOut, MessageState, ReadState
-from shared.http import create_app, json_response, lambda_handler
-from shared.internal import CallResult
+from shared.http import create_app, json_response, lambda_handler, prime_request
+from shared.internal import CallResult, prime_invoke
 from shared.routes import Call, Writes, uuid_or_404
 
 app = create_app()
@@ -45,3 +47,11 @@ def realtime_ticket() -> Response[TicketOut]:
 
 
 handler = lambda_handler(app)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every route calls Fluorine and reads the read cache: their clients, and the routes' validation."""
+    prime_dynamodb()
+    prime_invoke(MessageState)
+    prime_request(handler, "POST", "/v1/messages", "{}")

@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from rhenium import connections
-from shared.aws import connections_api
+from shared import snapstart
+from shared.aws import connections_api, prime_dynamodb
 from shared.observability import logger
 from shared.readcache import token_holder
+from shared.settings import get_settings
 
 REFUSED = {"statusCode": 401, "body": "Unauthorized"}
 OK = {"statusCode": 200}
@@ -53,3 +55,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         connections.close_connection(connection_id)
         return OK
     return _garbage(connection_id)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every connection redeems a ticket and reads its holder from the read cache."""
+    prime_dynamodb()
+    if get_settings().realtime_endpoint:
+        connections_api()

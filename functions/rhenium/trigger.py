@@ -19,13 +19,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from rhenium import live
-from shared import internal
+from shared import internal, snapstart
+from shared.aws import connections_api, prime_dynamodb
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
 from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
 from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
 from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
 from shared.errors import NotFound
 from shared.observability import follow, invocation, logger
+from shared.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -85,3 +87,12 @@ def record_handler(record: DynamoDBRecord) -> None:
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     invocation(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+@snapstart.prime()
+def prime() -> None:
+    """Every message's record reads its readers' open connections (DynamoDB). A transfer's notice
+    calls Fluorine: its Lambda client stays lazy, since a batch of messages does not need it."""
+    prime_dynamodb()
+    if get_settings().realtime_endpoint:
+        connections_api()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from shared import snapstart
 from shared.settings import get_settings
 
 _local = threading.local()
@@ -55,3 +56,31 @@ def use_clients(clients: dict[str, Any]) -> None:
 
 def reset_clients() -> None:
     _local.__dict__.clear()
+
+
+# The DynamoDB operations the functions' common paths make, with placeholder parameters: priming
+# runs them through the client without sending them (``shared.snapstart.exercise``).
+_KEY = {"pk": {"S": "prime"}, "sk": {"S": "prime"}}
+DYNAMODB_CALLS: dict[str, dict[str, Any]] = {
+    "GetItem": {"TableName": "prime", "Key": _KEY},
+    "BatchGetItem": {"RequestItems": {"prime": {"Keys": [_KEY]}}},
+    "Query": {
+        "TableName": "prime",
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": _KEY["pk"]},
+    },
+    "PutItem": {"TableName": "prime", "Item": _KEY},
+    "DeleteItem": {"TableName": "prime", "Key": _KEY},
+}
+
+
+def prime_dynamodb() -> None:
+    """The DynamoDB client built and its common operations' models loaded (for a function's prime)."""
+    snapstart.exercise(dynamodb(), DYNAMODB_CALLS)
+
+
+@snapstart.after_restore
+def drop_connections() -> None:
+    """Close the clients' pooled connections: after a restore they are dead (the pools reopen on use)."""
+    for client in list(_local.__dict__.values()):
+        client._endpoint.http_session.close()

@@ -216,3 +216,38 @@ def context_of(event: dict[str, Any]) -> CallContext:
     caller = caller_of(event)
     actor = Actor(entity_id=caller.entity_id, session_id=caller.session_id) if caller else None
     return CallContext(request_id=request_id_of(event), actor=actor)
+
+
+PRIME_CALLER = "00000000-0000-4000-8000-000000000000"  # no entity: a priming request never reaches a store
+
+
+def prime_request(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]], method: str, path: str, body: str | None = None
+) -> int:
+    """Send ``handler`` a request that is answered before any I/O (an invalid body, an unknown
+    route): routing, validation, error mapping and serialization get built (for a prime). Its status."""
+    headers = {"Content-Type": JSON, "Idempotency-Key": "prime"}
+    caller = {"entity_id": PRIME_CALLER, "kind": "real", "roles": "", "session_id": PRIME_CALLER}
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "prime",
+            "stage": "prime",
+            "httpMethod": method,
+            "resourcePath": path,
+            "path": path,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": caller,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    return int(handler(event, None)["statusCode"])

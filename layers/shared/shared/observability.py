@@ -1,4 +1,7 @@
-"""Logger, tracer and metrics, built once per container and shared by every module.
+"""Logger and metrics, built once per container and shared by every module.
+
+No X-Ray SDK: Lambda's active tracing records every invocation without it, and no code opens a
+subsegment. (Powertools' Tracer needs the ``aws-lambda-powertools[tracer]`` extra in the layer.)
 
 Log lines are JSON and carry the Lambda context, the correlation (request) id and the caller's
 entity id; anything that looks like a secret is redacted by key before it is written.
@@ -14,15 +17,11 @@ from __future__ import annotations
 import logging
 import os
 from contextvars import ContextVar
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools import Tracer
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elements")
 SECRET_KEYS = frozenset(
@@ -64,17 +63,6 @@ class _RedactingFilter(logging.Filter):
 
 logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"))
 logger.addFilter(_RedactingFilter())
-
-
-@cache
-def tracer() -> Tracer:
-    """The X-Ray tracer, built on first use: importing the X-Ray SDK costs a cold start more than
-    everything else a function loads, and only code that opens subsegments needs it (Lambda's
-    active tracing records each invocation without it). Patches botocore only."""
-    from aws_lambda_powertools import Tracer
-
-    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() == "true"
-    return Tracer(service=SERVICE, disabled=disabled, patch_modules=["botocore"])
 
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Elements")

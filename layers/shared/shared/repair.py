@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from shared import internal
+from shared import internal, snapstart
 from shared.contracts.maintenance import MAX_REPAIR, RepairAggregates, Repaired
 from shared.observability import logger
 from shared.settings import get_settings
@@ -30,6 +30,13 @@ REPEAT_AFTER_SECONDS = 10.0
 
 _asked: dict[str, float] = {}
 _lock = threading.Lock()
+
+
+@snapstart.after_restore
+def _forget_asked() -> None:
+    """Times of ``time.monotonic()`` from before a snapshot mean nothing after its restore."""
+    with _lock:
+        _asked.clear()
 
 
 def _not_asked_lately(aggregates: Iterable[str], now: float) -> list[str]:
