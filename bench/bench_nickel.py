@@ -1,8 +1,10 @@
 """Nickel's ledger throughput: transfers per second at 1, 8 and 32 concurrent clients, and
-two-phase payments (a hold, then its capture) per second at 8.
+two-phase payments (a hold, then its capture) per second at 8; and the same transfer figures
+beside PostgreSQL's own benchmark, pgbench, on the same server (``bench/pgbench_floor.py``).
 
-Each client is a thread with its own PostgreSQL connection posting 1-unit transfers for a fixed
-time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
+Each client is a process (forked after the set-up: its own interpreter and its own PostgreSQL
+connection, as each concurrent Lambda execution environment is) posting 1-unit transfers for a
+fixed time. ``bus`` goes through Fluorine's command bus in-process (``PostTransfer`` with an
 idempotency key: parse, claim the key, lock, post, emit, remember; publishing to the change feed
 is skipped); the baseline ``raw SQL`` issues the same statements (the caller check included)
 directly with psycopg, so the
@@ -18,19 +20,20 @@ than two plain ones.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import statistics
-import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.types.json import Jsonb
 
-from bench.harness import BenchEnv, Figure, Goal, sized
-from fluorine.authority import CALLER_ROW
+from bench.harness import SMOKE, BenchEnv, Figure, Goal, sized
+from bench.pgbench_floor import Floor, pgbench_floor
+from fluorine.commands.nickel_ledger import GATED, POST_ONE_CALL
 from shared.internal import Actor
 
 SECONDS = sized(2.5, 0.1)
@@ -40,13 +43,30 @@ ASSET = "BENCH"
 FUNDS = 10**12
 
 Pair = tuple[uuid.UUID, uuid.UUID]
+FORK = multiprocessing.get_context("fork")  # clients inherit the set-up (accounts, sessions), not its connections
 HOT_GOAL = Goal("ratio_at_least", 0.5, "at least half the raw-SQL floor's throughput at 8 clients on hot accounts")
 HOLD_CLIENTS = sized(8, 2)
 HOLD_ROUNDS = sized(4, 1)  # plain and two-phase windows alternate, so a busy moment hits both alike
 HOLD_GOAL = Goal("ratio_at_least", 0.5, "a hold and its capture at least half the plain transfers' rate at 8 clients")
 
 
+# PostgreSQL's own benchmark on the same server (bench/pgbench_floor.py): hot transfers against
+# tpcb-like (one hot branch row at scale 1), spread ones against simple-update (spread over
+# 100,000 accounts), each at the same number of clients, measured right after the transfers.
+PGBENCH = {"hot": "tpcb-like", "spread": "simple-update"}
+PGBENCH_SECONDS = sized(3, None)  # a smoke run makes a few transactions at 1 client instead
+DB_TIME_ROUNDS, DB_TIME_SECONDS = sized(3, 1), sized(2, None)
+PGBENCH_GOALS = {
+    "hot": Goal("ratio_at_least", 0.5, "hot transfers at least 0.5x pgbench tpcb-like (scale 1) at 8 clients"),
+    "spread": Goal(
+        "ratio_at_least", 0.35, "spread transfers at least 0.35x pgbench simple-update (scale 1) at 8 clients"
+    ),
+}
+
 SESSIONS: dict[uuid.UUID, Actor] = {}  # each holder signed in once: the actor of its transfers
+ADMIN: list[Actor] = []  # the platform admin who created the asset: the actor of issuances
+ISSUE_GOAL = Goal("ratio_at_least", 0.5, "issuance on one asset at least 0.5x spread transfers at 8 clients")
+DB_TIME_GOAL = Goal("ratio_at_most", 2.0, "database time per transfer at most 2x pgbench tpcb-like's per transaction")
 
 
 def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
@@ -55,6 +75,7 @@ def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
     from tests.support.factories import admin_actor, register_entity, start_session
 
     admin = admin_actor()
+    ADMIN.append(admin)
     bus.execute(CreateAsset(code=ASSET, name="Bench coin", scale=2).model_dump(mode="json"), actor=admin)
     groups = {name: [register_entity()[0].id for _ in range(n)] for name, n in sizes.items()}
     for holder in (h for members in groups.values() for h in members):
@@ -64,12 +85,12 @@ def _setup(sizes: dict[str, int]) -> dict[str, list[uuid.UUID]]:
     return groups
 
 
-def _via_bus(url: str) -> Callable[[Pair], None]:
+def _via_bus(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
     from fluorine import bus
     from shared.contracts.changes import Idempotency
     from shared.contracts.nickel import PostTransfer
 
-    conn = psycopg.connect(url)
+    conn = conn or psycopg.connect(url)
 
     def post(pair: Pair) -> None:
         idem = Idempotency(caller_id=str(pair[0]), key=uuid.uuid4().hex, fingerprint="bench")
@@ -81,13 +102,30 @@ def _via_bus(url: str) -> Callable[[Pair], None]:
     return post
 
 
-def _hold_and_capture(url: str) -> Callable[[Pair], None]:
+def _issue(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
+    """The admin issues 1 unit of the one asset to the pair's second holder (with a key)."""
+    from fluorine import bus
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel import IssueAsset
+
+    conn = conn or psycopg.connect(url)
+
+    def issue(pair: Pair) -> None:
+        admin = ADMIN[0]
+        idem = Idempotency(caller_id=str(admin.entity_id), key=uuid.uuid4().hex, fingerprint="bench")
+        command = IssueAsset(id=uuid.uuid4(), asset=ASSET, to=pair[1], amount=1, idempotency=idem)
+        bus.execute(command.model_dump(mode="json"), conn, actor=admin)
+
+    return issue
+
+
+def _hold_and_capture(url: str, conn: psycopg.Connection | None = None) -> Callable[[Pair], None]:
     """One settled two-phase payment per call: the payer holds 1 unit, the payee captures it."""
     from fluorine import bus
     from shared.contracts.changes import Idempotency
     from shared.contracts.nickel_holds import CaptureHold, PlaceHold
 
-    conn = psycopg.connect(url)
+    conn = conn or psycopg.connect(url)
 
     def pay(pair: Pair) -> None:
         payer, payee = pair
@@ -102,46 +140,13 @@ def _hold_and_capture(url: str) -> Callable[[Pair], None]:
 
 
 def _raw_once(conn: psycopg.Connection, pair: Pair) -> None:
-    """The statements ``PostTransfer`` issues, in one transaction, without the bus."""
+    """The statement ``PostTransfer`` sends, without the bus: the caller check gating the posting
+    function (claim, checks, locks, journal row, events, the key's answer) in one autocommit statement."""
     sender, receiver, key, transfer_id = pair[0], pair[1], uuid.uuid4().hex, uuid.uuid4()
-    with conn.transaction():
-        conn.execute(CALLER_ROW, (SESSIONS[sender].session_id, sender)).fetchone()
-        conn.execute(
-            "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
-            (str(sender), key, "bench", "post_transfer"),
-        ).fetchone()
-        scale = conn.execute("SELECT scale FROM assets WHERE code = %s", (ASSET,)).fetchone()[0]  # type: ignore[index]
-        conn.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", ([receiver],)).fetchall()
-        conn.execute(
-            "INSERT INTO ledger_accounts (asset, owner_id) SELECT %s, o FROM unnest(%s::uuid[]) AS o ORDER BY o"
-            " ON CONFLICT (asset, owner_id) WHERE owner_id IS NOT NULL DO NOTHING",
-            (ASSET, [receiver]),
-        )
-        rows = conn.execute(
-            "SELECT id, owner_id, balance, version FROM ledger_accounts"
-            " WHERE asset = %s AND (owner_id = ANY(%s) OR (%s AND owner_id IS NULL)) ORDER BY id FOR UPDATE",
-            (ASSET, [sender, receiver], False),
-        ).fetchall()
-        ids = {r[1]: r[0] for r in rows}
-        created = conn.execute(
-            "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, kind)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, 'transfer') RETURNING created_at",
-            (transfer_id, ASSET, ids[sender], ids[receiver], sender, receiver),
-        ).fetchone()[0]  # type: ignore[index]
-        outbox = "INSERT INTO outbox (aggregate, version, event_type, payload) VALUES (%s, %s, %s, %s) RETURNING seq"
-        conn.execute(outbox, (f"transfer#{transfer_id}", 1, "TransferPosted", Jsonb({"at": str(created)}))).fetchone()
-        balances = conn.execute(
-            "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id",
-            (list(ids.values()),),
-        ).fetchall()
-        for owner, balance, version in balances:
-            payload = Jsonb({"entity_id": str(owner), "amount": balance, "scale": scale})
-            conn.execute(outbox, (f"wallet#{owner}:{ASSET}", version, "BalanceChanged", payload)).fetchone()
-        conn.execute(
-            "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
-            (Jsonb({"id": str(transfer_id)}), "bench", str(sender), key),
-        )
+    gate = (SESSIONS[sender].session_id, sender, False)
+    claim = (str(sender), key, "bench", "post_transfer")
+    params = (*gate, "transfer", transfer_id, ASSET, sender, receiver, 1, None, *claim, None)
+    conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()
 
 
 def _via_raw(url: str) -> Callable[[Pair], None]:
@@ -165,30 +170,44 @@ def _throughput(
     n: int,
     seconds: float = SECONDS,
 ) -> float:
-    """Calls per second with ``n`` clients, each calling with random pairs of ``accounts`` for ``seconds``."""
+    """Calls per second with ``n`` client processes, each calling with random pairs of ``accounts``.
+
+    Each client is a process forked from this one (its own interpreter and GIL, and its own
+    connection, opened after the fork), as each concurrent Lambda execution environment is.
+    """
     pairs = [(a, b) for a in accounts for b in accounts if a != b]
-    clients = [make_client(url) for _ in range(n)]
-    counts = [0] * n
-    start = threading.Barrier(n + 1)
-    stop = threading.Event()
-
-    def work(i: int) -> None:
-        rng = random.Random(i)  # noqa: S311 - load generation, not secrecy
-        start.wait()
-        while not stop.is_set():
-            clients[i](rng.choice(pairs))
-            counts[i] += 1
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    start.wait()
+    ready, stop = FORK.Barrier(n + 1), FORK.Event()
+    counts = FORK.Array("q", n, lock=False)
+    clients = [FORK.Process(target=_client, args=(make_client, url, pairs, i, ready, stop, counts)) for i in range(n)]
+    for client in clients:
+        client.start()
+    ready.wait()
     began = time.perf_counter()
     time.sleep(seconds)
     stop.set()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - began)
+    for client in clients:
+        client.join()
+    if any(client.exitcode != 0 for client in clients):
+        raise RuntimeError(f"a client process failed: exit codes {[c.exitcode for c in clients]}")
+    return float(sum(counts)) / (time.perf_counter() - began)
+
+
+def _client(
+    make_client: Callable[[str], Callable[[Pair], None]],
+    url: str,
+    pairs: list[Pair],
+    i: int,
+    ready: Any,
+    stop: Any,
+    counts: Any,
+) -> None:
+    """One client process: connect, wait for the others, call until told to stop, report the count."""
+    call, rng, done = make_client(url), random.Random(i), 0  # noqa: S311 - load generation, not secrecy
+    ready.wait()
+    while not stop.is_set():
+        call(rng.choice(pairs))
+        done += 1
+    counts[i] = done
 
 
 def run(env: BenchEnv) -> list[Figure]:
@@ -196,17 +215,187 @@ def run(env: BenchEnv) -> list[Figure]:
     _throughput(_via_bus, env.database_url, groups["spread"], 2)  # warm-up: imports, plans, caches
     _throughput(_hold_and_capture, env.database_url, groups["spread"], 2)
     figures: list[Figure] = []
-    for layout, accounts in groups.items():
-        for n in CLIENTS:
-            raw = _throughput(_via_raw, env.database_url, accounts, n)
-            via_bus = _throughput(_via_bus, env.database_url, accounts, n)
-            note = f"{len(accounts)} accounts, {n} concurrent clients, {SECONDS}s each"
-            goal = HOT_GOAL if (layout, n) == ("hot", 8) else None
-            name = f"nickel.transfers_per_second_{layout}_{n}_clients"
-            figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
+    with pgbench_floor(env.database_url) as floor:
+        for layout, accounts in groups.items():
+            for n in CLIENTS:
+                raw = _throughput(_via_raw, env.database_url, accounts, n)
+                via_bus = _throughput(_via_bus, env.database_url, accounts, n)
+                note = f"{len(accounts)} accounts, {n} concurrent client processes, {SECONDS}s each"
+                goal = HOT_GOAL if (layout, n) == ("hot", 8) else None
+                name = f"nickel.transfers_per_second_{layout}_{n}_clients"
+                figures.append(Figure(name, via_bus, "tx/s", "raw SQL", raw, note, goal))
+                figures.append(_against_pgbench(floor, layout, n, via_bus))
+        figures += _breakdown(env, floor, groups, figures)
     for layout, accounts in groups.items():
         figures.append(_two_phase(env, layout, accounts))
     return figures
+
+
+def _value(figures: list[Figure], name: str) -> tuple[float, float | None]:
+    figure = next(f for f in figures if f.name == name)
+    return figure.value, figure.baseline_value
+
+
+def _breakdown(env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], figures: list[Figure]) -> list[Figure]:
+    """Issuance on one asset, round trips, the posting statement under pgbench, lock hold, publish, call."""
+    n = 8 if 8 in CLIENTS else CLIENTS[-1]
+    spread, _ = _value(figures, f"nickel.transfers_per_second_spread_{n}_clients")
+    issued = _throughput(_issue, env.database_url, groups["spread"], n)
+    note = f"one asset, {n} client processes, {SECONDS}s; the issuer side is the asset's one issuer account"
+    out = [Figure(f"nickel.issues_per_second_one_asset_{n}_clients", issued, "tx/s", "spread transfers", spread, note)]
+    out[-1].goal = ISSUE_GOAL if n == 8 else None
+    out += _round_trips(env.database_url, groups["spread"])
+    out += _posting_under_pgbench(env, floor, groups, figures, n)
+    out += _publish_and_call(env, groups["spread"])
+    return out
+
+
+def _round_trips(url: str, accounts: list[uuid.UUID]) -> list[Figure]:
+    from bench.nickel_costs import round_trips
+
+    figures = []
+    for name, make in (("transfer", _via_bus), ("issue", _issue), ("hold_and_capture", _hold_and_capture)):
+        with psycopg.connect(url) as conn:
+            call = make(url, conn)
+            call((accounts[0], accounts[1]))  # warm: the first call of a kind loads its modules
+            counted = round_trips(conn, lambda c=call: c((accounts[0], accounts[1])))  # type: ignore[misc]
+        note = (
+            "on the wire (libpq trace: Syncs and simple Queries sent), through the bus with a key;"
+            " a hold and its capture are two commands. Before issue 14 a transfer made 16, 9 of them holding locks"
+        )
+        figures.append(Figure(f"nickel.round_trips_{name}", counted, "round trips", note=note))
+    return figures
+
+
+def _posting_under_pgbench(
+    env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], figures: list[Figure], n: int
+) -> list[Figure]:
+    """The posting statement alone, driven by pgbench (no Python) on the topic's accounts."""
+    from bench.nickel_costs import holders_table, posting_script
+
+    holders_table(env.database_url, groups)
+    ours, out = floor.on(env.database_url), []
+    seconds = PGBENCH_SECONDS
+    for layout, accounts in groups.items():
+        script = posting_script(layout, len(accounts), ASSET)
+        at_n = ours.run(["-n", "-f", script], n, seconds, transactions=20)
+        builtin = PGBENCH[layout]
+        _, pgbench_tps = _value(
+            figures, f"nickel.transfers_{layout}_vs_pgbench_{builtin.replace('-', '_')}_{n}_clients"
+        )
+        note = f"pgbench -f (SELECT nickel_post_one(...) with a key, autocommit), {n} clients, {len(accounts)} accounts"
+        name = f"nickel.posting_statement_{layout}_{n}_clients_under_pgbench"
+        out.append(Figure(name, at_n[0] if at_n else 0.0, "tx/s", f"pgbench {builtin} (tps)", pgbench_tps, note))
+        if layout == "hot":
+            out += _db_time_and_lock_hold(floor, ours, script, figures, n)
+    return out
+
+
+def _db_time_and_lock_hold(floor: Floor, ours: Floor, script: str, figures: list[Figure], n: int) -> list[Figure]:
+    """Database time per transfer (1 client, pgbench -f) beside tpcb-like's; lock hold on hot accounts."""
+    ones, tpcbs = [], []
+    for _ in range(DB_TIME_ROUNDS):  # alternated, so a busy moment hits both alike; medians
+        one = ours.run(["-n", "-f", script], 1, DB_TIME_SECONDS, transactions=20)
+        tpcb = floor.run(["-b", "tpcb-like"], 1, DB_TIME_SECONDS, transactions=20)
+        ones += [one[1]] if one else []
+        tpcbs += [tpcb[1]] if tpcb else []
+    note = (
+        "average latency at 1 client of one transfer (the posting statement, one round trip) and of one"
+        f" tpcb-like transaction (7 round trips), both driven by pgbench on the same server: medians of"
+        f" {DB_TIME_ROUNDS} alternated runs of {DB_TIME_SECONDS}s"
+    )
+    db_time = Figure(
+        "nickel.database_ms_per_transfer",
+        statistics.median(ones) if ones else 0.0,
+        "ms",
+        "pgbench tpcb-like per transaction",
+        statistics.median(tpcbs) if tpcbs else None,
+        note if ones and tpcbs else f"absent: {ours.absent or floor.absent}",
+        DB_TIME_GOAL,
+    )
+    hot, _ = _value(figures, f"nickel.transfers_per_second_hot_{n}_clients")
+    _, tpcb_n = _value(figures, f"nickel.transfers_hot_vs_pgbench_tpcb_like_{n}_clients")
+    note = (
+        f"1000 / throughput at {n} clients on 3 hot accounts (any two transfers among 3 accounts share one, so"
+        " they run one at a time); baseline: 1000 / tpcb-like tps (one hot branch row)"
+    )
+    hold = Figure(
+        f"nickel.lock_hold_ms_hot_{n}_clients",
+        1000 / hot,
+        "ms",
+        "pgbench tpcb-like",
+        1000 / tpcb_n if tpcb_n else None,
+        note,
+    )
+    return [db_time, hold]
+
+
+def _publish_and_call(env: BenchEnv, accounts: list[uuid.UUID]) -> list[Figure]:
+    """Publish after commit and the element -> Fluorine call, at 1 client on moto in-process."""
+    from bench.nickel_costs import alternated_ms
+    from fluorine import bus
+    from fluorine.app import handler
+    from shared import internal
+    from shared.contracts.changes import Idempotency
+    from shared.contracts.nickel import PostTransfer, TransferState
+    from tests.support.aws import moto_tables
+    from tests.support.events import FakeContext
+
+    sender, receiver = accounts[0], accounts[1]
+    actor = SESSIONS[sender]
+
+    def command() -> PostTransfer:
+        idem = Idempotency(caller_id=str(sender), key=uuid.uuid4().hex, fingerprint="bench")
+        return PostTransfer(id=uuid.uuid4(), from_entity=sender, to=receiver, asset=ASSET, amount=1, idempotency=idem)
+
+    context = internal.CallContext(actor=actor)
+    with moto_tables():
+        ms = alternated_ms(
+            {
+                "bus": lambda: bus.execute(command().model_dump(mode="json"), actor=actor),
+                "handler": lambda: handler(
+                    {"command": command().model_dump(mode="json"), "context": context.model_dump(mode="json")},
+                    FakeContext(),
+                ),
+                "call": lambda: internal.call("fluorine", command(), TransferState, context),
+            }
+        )
+    publish = Figure(
+        "nickel.publish_ms_per_transfer",
+        ms["handler"] - ms["bus"],
+        "ms",
+        "the transaction (bus) alone",
+        ms["bus"],
+        "Fluorine's handler minus the bus alone, medians of alternated calls at 1 client: 3 conditional PutItems"
+        " on in-process moto and one UPDATE marking them published (deployed: DynamoDB round trips instead)",
+    )
+    call = Figure(
+        "nickel.internal_call_ms_per_transfer",
+        ms["call"] - ms["handler"],
+        "ms",
+        "Fluorine's handler",
+        ms["handler"],
+        "internal.call minus Fluorine's handler: the command and the answer through pydantic and JSON both ways,"
+        " in process; deployed it is a synchronous Lambda Invoke (an HTTPS request to the Lambda service, whose"
+        " latency AWS's documentation does not state: measure it deployed)",
+    )
+    return [publish, call]
+
+
+def _against_pgbench(floor: Floor, layout: str, n: int, via_bus: float) -> Figure:
+    """The bus's transfers per second beside pgbench's transactions per second at ``n`` clients."""
+    builtin = PGBENCH[layout]
+    tps: float | None = None
+    why: str | None = "not run at more than 1 client in a smoke run"
+    if not SMOKE or n == 1:
+        tps, why = floor.tps(builtin, n, PGBENCH_SECONDS, transactions=20), floor.absent
+    note = f"pgbench -b {builtin} -s 1 -c {n}, {PGBENCH_SECONDS}s, on the same server right after the transfers"
+    if tps is None:
+        note = f"pgbench figure absent: {why}"
+        print(f"nickel: {note}", flush=True)
+    goal = PGBENCH_GOALS[layout] if n == 8 else None
+    name = f"nickel.transfers_{layout}_vs_pgbench_{builtin.replace('-', '_')}_{n}_clients"
+    return Figure(name, via_bus, "tx/s", f"pgbench {builtin}, scale 1 (tps)", tps, note, goal)
 
 
 def _two_phase(env: BenchEnv, layout: str, accounts: list[uuid.UUID]) -> Figure:

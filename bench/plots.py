@@ -75,12 +75,17 @@ def contention(plt: Any, figures: Figures) -> Any:
         rows = [figures[name] for name in names]
         ax.plot(clients, [r["value"] for r in rows], style, marker="o", label=f"command bus, {layout}")
         ax.plot(clients, [r["baseline_value"] for r in rows], style, marker="x", label=f"raw SQL floor, {layout}")
+        builtin = {"hot": "tpcb_like", "spread": "simple_update"}[layout]
+        pgbench = [figures.get(f"nickel.transfers_{layout}_vs_pgbench_{builtin}_{n}_clients") for n in clients]
+        if all(f is not None and f.get("baseline_value") for f in pgbench):
+            tps = [f["baseline_value"] for f in pgbench if f is not None]
+            ax.plot(clients, tps, style, marker="s", label=f"pgbench {builtin.replace('_', '-')} (scale 1)")
     ax.set_xscale("log", base=2)
     ax.set_xticks(clients, [str(n) for n in clients])
     ax.set_xlabel("concurrent clients")
-    ax.set_ylabel("transfers per second")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Ledger throughput: hot (3 accounts) and spread (64)")
+    ax.set_ylabel("transfers (pgbench: transactions) per second")
+    ax.set_yscale("log")
+    ax.set_title("Ledger throughput: hot (3 accounts) and spread (64), beside pgbench")
     ax.legend(fontsize=8)
     return fig
 

@@ -26,6 +26,18 @@ def _goal(figure: dict[str, Any]) -> str:
     return f"{verdict}: {figure['goal']}"
 
 
+def _load_line(results: dict[str, Any]) -> list[str]:
+    """Under what load each topic's figures were taken (the 1-minute load average before -> after)."""
+    load = results.get("load_average_1min", {})
+    if not load:
+        return ["Load average: not recorded for these figures (taken before the runner recorded it).", ""]
+    cpus = results["machine"]["cpus"]
+    parts = [f"{topic} {v['before']:.2f} → {v['after']:.2f}" for topic, v in sorted(load.items())]
+    missing = sorted({f["name"].split(".")[0] for f in results["figures"]} - set(load))
+    unknown = f"; not recorded for {', '.join(missing)} (older runs)" if missing else ""
+    return [f"1-minute load average before → after each topic ({cpus} cores): {', '.join(parts)}{unknown}.", ""]
+
+
 def table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     seconds = results.get("seconds", {})
@@ -33,6 +45,7 @@ def table(results: dict[str, Any]) -> str:
         f"Measured on {machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']}; "
         f"last run took {seconds.get('last_run_total', 0):.0f} s.",
         "",
+        *_load_line(results),
         "| figure | value | unit | compared with | baseline | ratio | goal |",
         "|---|---:|---|---|---:|---:|---|",
     ]

@@ -129,45 +129,22 @@ def send_message(conn: psycopg.Connection, sender: Actor, to: uuid.UUID) -> None
 
 
 def transfer(conn: psycopg.Connection, asset: str, actor: Actor, receiver: uuid.UUID) -> None:
-    """``PostTransfer``'s statements (the ledger trigger posts the balances), then its three records."""
+    """``PostTransfer``'s one statement: the caller check gating the posting function (key claim,
+    checks, locks, journal row, three outbox rows, the key's answer: 0021, 0023), autocommit; then
+    its records."""
+    from fluorine.commands.nickel_ledger import GATED, POST_ONE_CALL
+
     key, transfer_id, sender = uuid.uuid4().hex, uuid.uuid4(), actor.entity_id
-    with conn.transaction():
-        conn.execute(CALLER_ROW, (actor.session_id, sender)).fetchone()
-        conn.execute(
-            "INSERT INTO idempotency_keys (caller_id, key, fingerprint, command) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1",
-            (str(sender), key, "floor", "post_transfer"),
-        ).fetchone()
-        scale = conn.execute("SELECT scale FROM assets WHERE code = %s", (asset,)).fetchone()[0]  # type: ignore[index]
-        conn.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", ([receiver],)).fetchall()
-        conn.execute(
-            "INSERT INTO ledger_accounts (asset, owner_id) SELECT %s, o FROM unnest(%s::uuid[]) AS o ORDER BY o"
-            " ON CONFLICT (asset, owner_id) WHERE owner_id IS NOT NULL DO NOTHING",
-            (asset, [receiver]),
-        )
-        rows = conn.execute(
-            "SELECT id, owner_id, balance, version FROM ledger_accounts"
-            " WHERE asset = %s AND owner_id = ANY(%s) ORDER BY id FOR UPDATE",
-            (asset, [sender, receiver]),
-        ).fetchall()
-        ids = {r[1]: r[0] for r in rows}
-        conn.execute(
-            "INSERT INTO transfers (id, asset, debit_account, credit_account, from_entity, to_entity, amount, kind)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, 'transfer') RETURNING created_at",
-            (transfer_id, asset, ids[sender], ids[receiver], sender, receiver),
-        ).fetchone()
-        events = [_emit(conn, f"transfer#{transfer_id}", 1, "TransferPosted", {"id": str(transfer_id)})]
-        balances = conn.execute(
-            "SELECT owner_id, balance, version FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id",
-            (list(ids.values()),),
-        ).fetchall()
-        for owner, balance, version in balances:
-            payload = {"entity_id": str(owner), "amount": balance, "scale": scale}
-            events.append(_emit(conn, f"wallet#{owner}:{asset}", version, "BalanceChanged", payload))
-        conn.execute(
-            "UPDATE idempotency_keys SET result = %s, write_version = %s WHERE caller_id = %s AND key = %s",
-            (Jsonb({"id": str(transfer_id)}), "floor", str(sender), key),
-        )
+    claim = (str(sender), key, "floor", "post_transfer")
+    params = (actor.session_id, sender, False, "transfer", transfer_id, asset, sender, receiver, 1, None, *claim, None)
+    previous, conn.autocommit = conn.autocommit, True
+    try:
+        answer = conn.execute(GATED.format(call=POST_ONE_CALL), params).fetchone()[0]  # type: ignore[index]
+    finally:
+        conn.autocommit = previous
+    events: list[Event] = [
+        (r["seq"], r["aggregate"], r["version"], r["event_type"], r["payload"]) for r in answer["records"]
+    ]
     _publish(conn, events)
 
 

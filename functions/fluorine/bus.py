@@ -7,6 +7,8 @@ A dead connection is retried too, on a new one, but only when the transaction ce
 commit: the connection broke before COMMIT was sent (found dead at BEGIN or at any statement, as
 after RDS Proxy dropped an idle client), so PostgreSQL rolled it back. A connection lost while
 COMMIT was in flight is ``CommitOutcomeUnknown``: it is answered as an error, never retried.
+(A keyed lean posting runs as one autocommit statement, ``fluorine.lean``: lost during it, it is
+run again, and its key replays the committed answer if there is one.)
 """
 
 from __future__ import annotations
@@ -43,19 +45,26 @@ class Registered:
     handle: Handler
     authority: Authority
     acts_as: str | None
+    claims_key: bool = False
 
 
 HANDLERS: dict[str, Registered] = {}
 
 
 def command_handler(
-    model: type[CommandT], *, authority: Authority = Authority.CALLER, acts_as: str | None = None
+    model: type[CommandT],
+    *,
+    authority: Authority = Authority.CALLER,
+    acts_as: str | None = None,
+    claims_key: bool = False,
 ) -> Callable[[Callable[[CommandT, UnitOfWork], BaseModel]], Callable[[CommandT, UnitOfWork], BaseModel]]:
     """Register the decorated function as the handler of ``model`` (keyed by its ``command`` name).
 
     ``authority`` is what the actor must hold, checked in the command's transaction before the
     handler runs (a signed-in caller unless said otherwise); ``acts_as`` names the field that must
-    be the actor's own entity id.
+    be the actor's own entity id. ``claims_key``: the handler claims the command's Idempotency-Key
+    itself, in the statement that does its work (``uow.key``), and refuses only before it writes
+    anything else, so the bus needs no separate claim and no savepoint (``_run_keyed_lean``).
     """
     name = model.model_fields["command"].default
     if acts_as is not None and acts_as not in model.model_fields:
@@ -64,7 +73,7 @@ def command_handler(
     def register(fn: Callable[[CommandT, UnitOfWork], BaseModel]) -> Callable[[CommandT, UnitOfWork], BaseModel]:
         if name in HANDLERS:
             raise RuntimeError(f"two handlers for command {name}")
-        HANDLERS[name] = Registered(model, fn, authority, acts_as)
+        HANDLERS[name] = Registered(model, fn, authority, acts_as, claims_key)
         return fn
 
     return register
@@ -130,15 +139,16 @@ def _run_keyed(
     which commits with the refusal; the refusal is then raised as the answer. An actor without
     the authority is refused before the key is claimed: that refusal is not the key's answer.
     """
+    if registered.claims_key:
+        from fluorine.lean import run_keyed_lean  # here: fluorine.lean builds on this module
+
+        return run_keyed_lean(registered, command, idem, conn, actor)
     refused: AppError | None = None
     with UnitOfWork(conn, subject_of(actor)) as uow:
         authorize(uow, registered.authority, actor, command, registered.acts_as)
         stored = idempotency.claim(uow, idem, str(getattr(command, "command", "")))
         if stored is not None:
-            replay = idempotency.replayed_refusal(stored)
-            if replay is not None:
-                raise replay
-            return Outcome(stored.result, [], stored.write_version, replayed=True)
+            return replayed(stored)
         try:
             with conn.transaction():
                 result = registered.handle(command, uow).model_dump(mode="json")
@@ -153,6 +163,14 @@ def _run_keyed(
     if refused is not None:
         raise refused
     return Outcome(result, uow.records, version)
+
+
+def replayed(stored: idempotency.StoredAnswer, subject: UUID | None = None) -> Outcome:
+    """The key's first answer again: its refusal raised, or its result with no new records."""
+    replay = idempotency.replayed_refusal(stored)
+    if replay is not None:
+        raise replay
+    return Outcome(stored.result, [], stored.token(subject), replayed=True)
 
 
 def execute(raw: dict[str, Any], conn: psycopg.Connection | None = None, actor: Actor | None = None) -> Outcome:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
 from fluorine.uow import UnitOfWork
-from shared.contracts.changes import Idempotency
+from shared import write_versions
+from shared.contracts.changes import AggregateVersion, Idempotency
 from shared.errors import ERRORS_BY_CODE, AppError, Conflict
 
 RETENTION_HOURS = 48  # the contract promises at least 24 h
@@ -25,6 +27,14 @@ REFUSAL = "__refusal__"  # a stored answer that is a refusal: {REFUSAL: {code, d
 class StoredAnswer:
     result: dict[str, Any]
     write_version: str | None
+    versions: list[AggregateVersion] | None = None  # kept by a lean function: the token is signed from them
+
+    def token(self, subject: UUID | None) -> str | None:
+        """The first answer's write version: kept as it was, or signed again from the kept versions
+        (the same versions and subject give the same token)."""
+        if self.write_version is not None or not self.versions or subject is None:
+            return self.write_version
+        return write_versions.issue(self.versions, subject)
 
 
 def claim(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer | None:
@@ -36,14 +46,25 @@ def claim(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer | No
     ).fetchone()
     if inserted:
         return None
+    return stored_answer(uow, idem, command)
+
+
+class KeyAlreadyUsed(Exception):
+    """Raised by a handler that claims its own key (``claims_key``) when the key was already used."""
+
+
+def stored_answer(uow: UnitOfWork, idem: Idempotency, command: str) -> StoredAnswer:
+    """The answer kept with an already claimed key; 409 if it was claimed for another request."""
     row = uow.execute(
-        "SELECT fingerprint, command, result, write_version FROM idempotency_keys WHERE caller_id = %s AND key = %s",
+        "SELECT fingerprint, command, result, write_version, versions FROM idempotency_keys"
+        " WHERE caller_id = %s AND key = %s",
         (idem.caller_id, idem.key),
     ).fetchone()
     assert row is not None
     if row[0] != idem.fingerprint or row[1] != command or row[2] is None:
         raise Conflict("This Idempotency-Key was already used with a different request.")
-    return StoredAnswer(result=row[2], write_version=row[3])
+    versions = [AggregateVersion(aggregate=a, version=v) for a, v in row[4]] if row[4] is not None else None
+    return StoredAnswer(result=row[2], write_version=row[3], versions=versions)
 
 
 def remember(uow: UnitOfWork, idem: Idempotency, result: dict[str, Any], write_version: str | None) -> None:

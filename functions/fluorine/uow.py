@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -18,6 +19,16 @@ from shared.observability import correlation_id
 M = TypeVar("M", bound=BaseModel)
 
 
+@dataclass(frozen=True)
+class KeyToClaim:
+    """The Idempotency-Key a handler claims in its own statement (``command_handler(claims_key=True)``)."""
+
+    caller_id: str
+    key: str
+    fingerprint: str
+    command: str
+
+
 class UnitOfWork:
     """``with UnitOfWork(conn) as uow:`` commits on success and rolls back on any exception."""
 
@@ -27,6 +38,10 @@ class UnitOfWork:
         self.read_your_writes: list[str] | None = None
         self.unchanged: dict[str, int] = {}
         self.subject = subject  # whom the write version token is issued to (the actor, by default)
+        self.key: KeyToClaim | None = None  # a key for the handler to claim in its own statement
+        self.key_claimed = False  # whether it did
+        self.key_answered = False  # whether that statement also kept the answer with the key
+        self.gate: tuple[UUID, UUID, bool] | None = None  # (session, entity, admin): the caller check to run in it
         self._tx: Any = None
 
     def __enter__(self) -> UnitOfWork:
@@ -88,6 +103,11 @@ class UnitOfWork:
         )
         self.records.append(record)
         return record
+
+    def written(self, records: list[dict[str, Any]]) -> None:
+        """Record events a server-side function already wrote to the outbox, in this transaction
+        (its ``RETURNING`` rows: aggregate, version, event_type, payload, seq, occurred_at)."""
+        self.records += [ChangeRecord.model_validate(record) for record in records]
 
     def track_for_reads(self, *aggregates: str) -> None:
         """Name the aggregates the write version token must cover (default: every one emitted).

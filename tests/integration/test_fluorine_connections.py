@@ -3,6 +3,7 @@ restarts): the next command still succeeds, once. Lost during COMMIT, it is an e
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 import psycopg
@@ -14,7 +15,8 @@ from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import Idempotency
-from tests.support.factories import register_command
+from shared.contracts.nickel import CreateAsset, IssueAsset, PostTransfer
+from tests.support.factories import act, register_command, register_entity
 from tests.support.streams import StreamDriver
 
 RUNS: list[str] = []  # every run of RecordCall's handler, by name
@@ -135,6 +137,43 @@ def test_after_a_lost_commit_the_client_repeats_its_idempotency_key_and_the_writ
     assert first["error"]["code"] == "internal_error"
     assert answer["ok"], answer
     assert rows(fluorine, "keyed") == 1
+
+
+def test_a_keyed_transfer_whose_answer_is_lost_after_it_committed_is_run_again_and_replays_once(
+    fluorine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a funded payer, and a transfer whose one autocommit statement commits but whose
+    # connection dies before Fluorine reads the answer (the outcome is unknown to it)
+    from fluorine.commands import nickel_ledger
+
+    payer, payee = register_entity()[0].id, register_entity()[0].id
+    act(CreateAsset(code="USD", name="Dollar", scale=2))
+    act(IssueAsset(id=uuid.uuid4(), asset="USD", to=payer, amount=10))
+    run_lean = nickel_ledger.run_lean
+
+    def committed_then_lost(uow: UnitOfWork, *args: Any) -> dict[str, Any]:
+        run_lean(uow, *args)
+        monkeypatch.setattr(nickel_ledger, "run_lean", run_lean)
+        terminate(uow.conn.info.backend_pid)
+        uow.execute("SELECT 1")  # the lost answer: raises, and the connection is broken
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(nickel_ledger, "run_lean", committed_then_lost)
+    key = Idempotency(caller_id=str(payer), key="lost-answer", fingerprint="f")
+    transfer = PostTransfer(id=uuid.uuid4(), from_entity=payer, to=payee, asset="USD", amount=3, idempotency=key)
+    # When Fluorine runs it (on its own connection, which it replaces when broken), and the client
+    # repeats it later with its key
+    first = act(transfer)
+    later = act(transfer)
+    # Then the run again found the key and answered the committed transfer, posted once; a
+    # repeat answers the same, write version included
+    assert first.replayed
+    assert later.replayed
+    assert first.result["id"] == str(transfer.id)
+    assert (later.result, later.write_version) == (first.result, first.write_version)
+    with psycopg.connect(fluorine) as conn:
+        posted = conn.execute("SELECT count(*) FROM transfers WHERE id = %s", (transfer.id,)).fetchone()
+    assert posted == (1,)
 
 
 def test_the_connection_prepares_no_statements_so_rds_proxy_can_share_it(fluorine: str) -> None:

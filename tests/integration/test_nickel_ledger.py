@@ -10,13 +10,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from fluorine import db
+from fluorine import bus, db
 from shared.contracts.changes import Idempotency
 from shared.contracts.nickel import CreateAsset, DistributeAsset, IssueAsset, PostTransfer
 from shared.contracts.oxygen import DeactivateEntity
-from shared.errors import AppError, Conflict, NotFound, OperationFailed
+from shared.errors import AppError, Conflict, Forbidden, NotFound, OperationFailed, Unauthorized
 from tests.integration.nickel_support import UNKNOWN, assert_ledger_consistent, ledger_balances
-from tests.support.factories import act, register_entity
+from tests.support.factories import act, register_entity, start_session
 
 
 def entities(n: int) -> list[uuid.UUID]:
@@ -138,6 +138,47 @@ def test_sixteen_threads_posting_on_three_hot_accounts_lose_nothing_and_never_ov
         assert conn.execute("SELECT count(*) FROM transfers WHERE kind = 'transfer'").fetchone() == (posted,)
         assert conn.execute("SELECT sum(balance) FROM ledger_accounts WHERE owner_id IS NOT NULL").fetchone() == (900,)
     assert_ledger_consistent(postgres)
+
+
+def test_contended_transfers_with_ample_funds_are_never_refused(postgres: str) -> None:
+    # Given three hot accounts holding far more than sixteen threads can send
+    hot = entities(3)
+    funded(dict.fromkeys(hot, 16 * 25 * 40))
+    pairs = [(s, r) for s in hot for r in hot if s != r]
+
+    # When the threads post on them at once (each waits for the row locks of the ones before it)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(lambda t: hammer(pairs, f"a{t}", 25), range(16)))
+
+    # Then every one posts: a row locked after waiting is read as it is now, not missed
+    assert [refused for _, refused in outcomes] == [0] * 16
+    assert_ledger_consistent(postgres)
+
+
+def test_a_keyed_posting_by_a_caller_without_the_authority_is_refused_before_its_key_is_claimed(
+    postgres: str,
+) -> None:
+    # Given a funded payer whose login session then ends, and a holder who is no admin
+    alice, bob = entities(2)
+    funded({alice: 100})
+    ended, _ = start_session(alice)
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("UPDATE auth_sessions SET revoked_at = now() WHERE id = %s", (ended.session_id,))
+    key = Idempotency(caller_id=str(alice), key="after-logout", fingerprint="f")
+    transfer = PostTransfer(id=uuid.uuid4(), from_entity=alice, to=bob, asset="USD", amount=5, idempotency=key)
+    bobs_key = Idempotency(caller_id=str(bob), key="not-an-admin", fingerprint="f")
+    issue = IssueAsset(id=uuid.uuid4(), asset="USD", to=bob, amount=5, idempotency=bobs_key)
+
+    # When they post with keys (the one-statement path, gated by the caller check)
+    with pytest.raises(Unauthorized):
+        bus.execute(transfer.model_dump(mode="json"), actor=ended)
+    with pytest.raises(Forbidden):
+        bus.execute(issue.model_dump(mode="json"), actor=start_session(bob)[0])
+
+    # Then nothing was posted nor any key kept: signed in again, the same key posts once
+    assert ledger_balances(postgres) == {None: -100, alice: 100}
+    assert run(transfer)["amount"] == 5
+    assert ledger_balances(postgres) == {None: -100, alice: 95, bob: 5}
 
 
 def test_concurrent_retries_of_one_key_post_once_and_all_answer_the_same(postgres: str) -> None:

@@ -5,6 +5,8 @@ them), so holds, postings and the sweeper queue instead of deadlocking. A hold's
 a capture, a void and an expiry racing on it: the first to commit resolves it, the others find it
 resolved (422, or skipped by the sweeper); the holds' triggers refuse any second resolution and
 any capture or void from ``expires_at`` on, whatever code runs (schema/migrations/0010_holds.sql).
+Placing and capturing, the hot path of a two-phase payment, run server-side in one statement each
+with the key's claim (0022_lean_holds.sql); voids and the sweeper's expiry stay here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from psycopg.rows import class_row
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.commands import nickel_ledger as ledger
-from fluorine.commands.nickel_ledger import Posting
 from fluorine.uow import UnitOfWork
 from shared.contracts.nickel import TransferState
 from shared.contracts.nickel_holds import (
@@ -32,7 +33,7 @@ from shared.contracts.nickel_holds import (
     VoidHold,
     hold_aggregate,
 )
-from shared.errors import Forbidden, NotFound, OperationFailed
+from shared.errors import NotFound, OperationFailed
 
 COLUMNS = (
     "id, from_entity AS from_, to_entity AS to, asset, amount, captured, status, memo, expires_at, created_at, version"
@@ -44,31 +45,12 @@ class HoldRow(HoldState):
 
     debit_account: int
 
-    def state(self) -> HoldState:
-        return HoldState.model_validate(self.model_dump(include=set(HoldState.model_fields)))
-
 
 class LockedHold(HoldRow):
     """A hold read under its row lock, and whether ``expires_at`` had passed when it was read (by the
     database's clock: one clock for every Fluorine instance and the sweeper)."""
 
     due: bool
-
-
-# Lock the payer's account if it has ``amount`` available, and hold it there, in one statement:
-# a row that passes the WHERE but is locked is re-checked on its newest version once the lock is
-# granted (READ COMMITTED's rule for FOR UPDATE), so nothing is ever held twice; no row, no hold.
-PLACE = f"""
-    WITH payer AS (
-        SELECT id FROM ledger_accounts
-        WHERE asset = %(asset)s AND owner_id = %(payer)s AND balance - held >= %(amount)s FOR UPDATE
-    ), now AS (SELECT clock_timestamp() AS t)
-    INSERT INTO holds (id, asset, debit_account, from_entity, to_entity, amount, memo, created_at, expires_at)
-    SELECT %(id)s, %(asset)s, payer.id, %(payer)s, %(payee)s, %(amount)s, %(memo)s, now.t,
-           now.t + make_interval(secs => %(ttl)s)
-    FROM payer, now
-    RETURNING {COLUMNS}, debit_account
-"""
 
 
 def emit_hold(uow: UnitOfWork, hold: HoldState) -> None:
@@ -109,41 +91,30 @@ def resolve(uow: UnitOfWork, hold_id: UUID, status: HoldStatus, captured: int = 
     return resolved
 
 
-@command_handler(PlaceHold, acts_as="from_entity")
+# Placing and capturing are one statement each with the key's claim (0022_lean_holds.sql): the
+# checks, the locks (hold first, then accounts), the writes and the events, server-side.
+PLACE_HOLD = (
+    "nickel_place_hold(%s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text, %s::integer,"
+    " %s::uuid, %s::text, %s::text, %s::text, %s::text)"
+)
+CAPTURE_HOLD = (
+    "nickel_capture_hold(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::uuid, %s::text, %s::text, %s::text, %s::text)"
+)
+
+
+@command_handler(PlaceHold, acts_as="from_entity", claims_key=True)
 def place_hold(cmd: PlaceHold, uow: UnitOfWork) -> HoldState:
     if cmd.to == cmd.from_entity:
         raise OperationFailed("A hold for oneself is not allowed.")
-    ledger.require_asset_and_recipient(uow, cmd.asset, cmd.to)
-    fields = {"id": cmd.id, "asset": cmd.asset, "payer": cmd.from_entity, "payee": cmd.to, "amount": cmd.amount}
-    placed = uow.one(HoldRow, PLACE, {**fields, "memo": cmd.memo, "ttl": cmd.expires_in})
-    if placed is None:
-        raise OperationFailed("The available balance is not enough for this amount.")
-    hold = placed.state()
-    emit_hold(uow, hold)
-    ledger.emit_balances(uow, [placed.debit_account])
-    return hold
+    params = (cmd.id, cmd.asset, cmd.from_entity, cmd.to, cmd.amount, cmd.memo, cmd.expires_in)
+    return HoldState.model_validate(ledger.run_lean(uow, PLACE_HOLD, params)["hold"])
 
 
-@command_handler(CaptureHold, acts_as="payee")
+@command_handler(CaptureHold, acts_as="payee", claims_key=True)
 def capture_hold(cmd: CaptureHold, uow: UnitOfWork) -> TransferState:
     """Post ``amount`` (default: all) of the hold to its payee as a ``capture`` transfer; release the rest."""
-    hold = locked_hold(uow, cmd.hold_id, cmd.payee)
-    if hold.role_of(cmd.payee) != "payee":
-        raise Forbidden("Only the hold's payee may capture it.")
-    require_pending(hold)
-    amount = hold.amount if cmd.amount is None else cmd.amount
-    if amount > hold.amount:
-        raise OperationFailed("A capture cannot take more than the hold's amount.")
-    ledger.ensure_accounts(uow, hold.asset, [hold.to])
-    accounts = ledger.lock_accounts(uow, hold.asset, [hold.from_, hold.to])
-    captured = resolve(uow, hold.id, "captured", amount)  # first: the release makes the amount available
-    emit_hold(uow, captured)
-    posting = Posting(
-        id=cmd.id, source=hold.from_, target=hold.to, amount=amount, kind="capture", memo=hold.memo, hold_id=hold.id
-    )
-    (posted,) = ledger.post(uow, hold.asset, accounts, [posting])
-    ledger.emit_balances(uow, accounts.values())
-    return posted
+    answer = ledger.run_lean(uow, CAPTURE_HOLD, (cmd.id, cmd.hold_id, cmd.payee, cmd.amount))
+    return TransferState.model_validate(answer["transfer"])
 
 
 @command_handler(VoidHold, acts_as="by")

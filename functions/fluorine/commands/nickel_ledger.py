@@ -6,6 +6,11 @@ account id — one global order, so concurrent postings on the same hot accounts
 other instead of deadlocking — (4) checks available balances (``balance - held``) on the locked
 rows and (5) inserts the journal rows; the journal's trigger moves the balances (see
 schema/migrations/0004_nickel.sql; holds move ``held`` the same way, 0010_holds.sql).
+
+A single posting (a transfer, an issue, a redemption) does all of this in one round trip:
+``post_one`` calls the server-side ``nickel_post_one`` (0021_lean_postings.sql), which also
+claims the command's idempotency key and writes the outbox rows, so its locks are held for one
+statement and the commit instead of ~8 client round trips.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from psycopg.rows import class_row
 
+from fluorine.idempotency import KeyAlreadyUsed
 from fluorine.uow import UnitOfWork
 from shared.contracts.nickel import (
     TRANSFER_POSTED,
@@ -26,7 +33,8 @@ from shared.contracts.nickel import (
     transfer_aggregate,
     wallet_aggregate,
 )
-from shared.errors import NotFound, OperationFailed
+from shared.errors import AppError, Forbidden, NotFound, OperationFailed
+from shared.observability import correlation_id
 from shared.validation import MAX_AMOUNT
 
 ISSUER = None  # the owner of an asset's issuer account
@@ -85,24 +93,6 @@ def active_entities(uow: UnitOfWork, ids: Iterable[UUID]) -> dict[UUID, bool]:
     """For each id that names an entity: whether it is active (unknown ids are left out)."""
     rows = uow.execute("SELECT id, status = 'active' FROM entities WHERE id = ANY(%s)", (list(ids),)).fetchall()
     return {row[0]: bool(row[1]) for row in rows}
-
-
-def require_active(uow: UnitOfWork, entity_id: UUID) -> None:
-    if not active_entities(uow, [entity_id]).get(entity_id):
-        raise NotFound("The recipient does not exist.")
-
-
-def require_asset_and_recipient(uow: UnitOfWork, code: str, recipient: UUID) -> None:
-    """404 if there is no such asset, or the recipient is unknown or deactivated (one round trip)."""
-    row = uow.execute(
-        "SELECT EXISTS (SELECT 1 FROM assets WHERE code = %s),"
-        " EXISTS (SELECT 1 FROM entities WHERE id = %s AND status = 'active')",
-        (code, recipient),
-    ).fetchone()
-    if row is None or not row[0]:
-        raise NotFound("The asset does not exist.")
-    if not row[1]:
-        raise NotFound("The recipient does not exist.")
 
 
 def ensure_accounts(uow: UnitOfWork, asset: str, owners: Sequence[UUID]) -> None:
@@ -177,3 +167,69 @@ def emit_balances(uow: UnitOfWork, accounts: Iterable[Account | int]) -> None:
         states = cursor.execute(BALANCES, (ids,)).fetchall()
     for state in states:
         uow.emit(wallet_aggregate(state.entity_id, state.asset), state.version, "BalanceChanged", state)
+
+
+POST_ONE_CALL = (
+    "nickel_post_one(%s::text, %s::uuid, %s::text, %s::uuid, %s::uuid, %s::bigint, %s::text,"
+    " %s::uuid, %s::text, %s::text, %s::text, %s::text)"
+)
+# In one autocommit statement (0023): the caller check gates the call; anything but a posting or a
+# replay raises (fluorine.lean.NOT_POSTED), so nothing of the statement is kept.
+GATED = "SELECT nickel_only_if_posted(CASE WHEN fluorine_caller_ok(%s::uuid, %s::uuid, %s::boolean) THEN {call} END)"
+
+
+def _refusal(answer: dict[str, Any]) -> AppError:
+    """The answer to a command a lean function refused (the messages of the checks in Python)."""
+    outcome = answer["outcome"]
+    if outcome == "not_pending":
+        return OperationFailed(f"The hold is {answer['status']}, not pending.")
+    if outcome not in REFUSED:
+        raise RuntimeError(f"a lean function answered {outcome!r}")
+    error, message = REFUSED[outcome]
+    return error(message)
+
+
+REFUSED: dict[str, tuple[type[AppError], str]] = {
+    "no_asset": (NotFound, "The asset does not exist."),
+    "no_recipient": (NotFound, "The recipient does not exist."),
+    "no_funds": (OperationFailed, "The available balance is not enough for this amount."),
+    "no_supply_room": (OperationFailed, "Issuing this amount would exceed the asset's maximum total supply."),
+    "no_hold": (NotFound, "The hold does not exist."),
+    "not_payee": (Forbidden, "Only the hold's payee may capture it."),
+    "expired": (OperationFailed, "The hold has expired."),
+    "too_much": (OperationFailed, "A capture cannot take more than the hold's amount."),
+}
+
+
+def run_lean(uow: UnitOfWork, call: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """Run a lean server-side function (0021, 0022) whose arguments end with the claim of
+    ``uow.key`` (four) and the request's correlation id (for its outbox rows, as ``uow.emit``'s);
+    ``call`` is its call expression. Gated by the caller check when ``uow.gate`` is set (0023).
+
+    ``KeyAlreadyUsed`` if the key was used before; a refusal raised having written nothing but the
+    key's claim; else its records are the unit of work's and its answer is returned.
+    """
+    key = uow.key
+    claim = (key.caller_id, key.key, key.fingerprint, key.command) if key is not None else (None,) * 4
+    args = (*params, *claim, correlation_id())
+    if uow.gate is None:
+        row = uow.execute(f"SELECT {call}", args).fetchone()
+    else:
+        row = uow.execute(GATED.format(call=call), (*uow.gate, *args)).fetchone()
+    assert row is not None
+    answer: dict[str, Any] = row[0]
+    if answer["outcome"] == "replay":
+        raise KeyAlreadyUsed
+    uow.key_claimed = key is not None
+    if answer["outcome"] != "posted":
+        raise _refusal(answer)
+    uow.written(answer["records"])
+    uow.key_answered = key is not None
+    return answer
+
+
+def post_one(uow: UnitOfWork, asset: str, posting: Posting) -> TransferState:
+    """Post one transfer, issue (source ISSUER) or redemption (target ISSUER) in one round trip:
+    the key's claim, the checks, the locks, the journal row and its events (``nickel_post_one``)."""
+    params = (posting.kind, posting.id, asset, posting.source, posting.target, posting.amount, posting.memo)
+    return TransferState.model_validate(run_lean(uow, POST_ONE_CALL, params)["transfer"])
