@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import psycopg
@@ -31,6 +32,7 @@ WRITE_GOAL = Goal("ratio_at_most", 1.5, "p50 within 1.5x of the raw floor")
 RUNS = sized({"register": 25, "login": 25}, {"register": 2, "login": 2})
 DEFAULT_RUNS = sized(150, 3)
 MESSAGES = sized(30, 3)
+WAIT_FOR_READ_SIDE = frozenset({"register", "login"})
 
 
 def _call(handler_path: str, expect: int, *args: Any, **kwargs: Any) -> Callable[[], dict[str, Any]]:
@@ -136,15 +138,21 @@ def _routes(url: str, me: Caller, them: Caller) -> dict[str, tuple[Callable[[], 
 
 def run(env: BenchEnv) -> list[Figure]:
     figures: list[Figure] = []
-    with moto_cache(), projected_at_publish():
-        sender, receiver = _setup()
+    with moto_cache():
+        with projected_at_publish():
+            sender, receiver = _setup()
         reads_before = {"get_wallet", "get_inbox"}
         routes = _routes(env.database_url, sender, receiver)
         order = sorted(routes, key=lambda name: name not in reads_before)  # reads while the cache is small
         for name in order:
             route, bare = routes[name]
             runs = RUNS.get(name, DEFAULT_RUNS)
-            ms, base = (summary(s) for s in alternating(route, bare, runs))
+            # Only the routes that wait for the read side (a registration and a login answer once it
+            # knows the new entity or session) have their records projected as they publish; the
+            # others' projection is the projector's work, on another function, after the answer,
+            # and their floors do not project either.
+            with projected_at_publish() if name in WAIT_FOR_READ_SIDE else nullcontext():
+                ms, base = (summary(s) for s in alternating(route, bare, runs))
             goal = None if name in reads_before else WRITE_GOAL
             note = f"real handler in-process, {runs} runs alternated with the floor"
             figures.append(Figure(f"warm.{name}_p50", ms["p50"], "ms", "raw I/O floor p50", base["p50"], note, goal))
