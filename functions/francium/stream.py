@@ -74,5 +74,5 @@ def prime() -> None:
     """Every batch projects into the read cache: its client, and every view's projections."""
     from francium.views import load_all
 
-    prime_dynamodb()
+    prime_dynamodb("PutItem")  # a projection is a conditional put
     load_all()

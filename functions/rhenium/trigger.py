@@ -93,6 +93,6 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 def prime() -> None:
     """Every message's record reads its readers' open connections (DynamoDB). A transfer's notice
     calls Fluorine: its Lambda client stays lazy, since a batch of messages does not need it."""
-    prime_dynamodb()
+    prime_dynamodb("Query", "GetItem", "BatchGetItem")  # readers' connections; a group and its members
     if get_settings().realtime_endpoint:
         connections_api()

@@ -11,7 +11,8 @@ from francium.views import groups
 from shared.context import require_caller
 from shared.contracts.carbon import GroupList, GroupOut, MemberList, MemberOut, MyGroupList, MyGroupOut
 from shared.errors import Forbidden
-from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
+from shared.list_params import Cursor, Limit
+from shared.pagination import DEFAULT_LIMIT
 from shared.routes import uuid_or_404
 
 router = Router()

@@ -11,7 +11,8 @@ from francium.views import holds
 from shared.context import require_caller
 from shared.contracts.nickel_holds import HoldList, HoldOut, HoldRole, HoldStatus
 from shared.errors import NotFound
-from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
+from shared.list_params import Cursor, Limit
+from shared.pagination import DEFAULT_LIMIT
 from shared.routes import uuid_or_404
 
 router = Router()

@@ -11,7 +11,8 @@ from francium.views import messages
 from shared.context import require_caller
 from shared.contracts.rhenium import MessageList, MessageOut, UnreadCount
 from shared.errors import InvalidRequest, NotFound
-from shared.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor
+from shared.list_params import Cursor, Limit
+from shared.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from shared.routes import uuid_or_404
 
 router = Router()

@@ -11,7 +11,8 @@ from francium.views import wallets
 from shared.context import require_caller
 from shared.contracts.nickel import AssetList, AssetOut, BalanceOut, TransferList, TransferOut, WalletOut
 from shared.errors import NotFound
-from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
+from shared.list_params import Cursor, Limit
+from shared.pagination import DEFAULT_LIMIT
 from shared.validation import ASSET_CODE_PATTERN
 
 router = Router()

@@ -1,4 +1,9 @@
-"""boto3 clients, created lazily once per container (and per thread locally) and reused."""
+"""AWS clients, created lazily once per container (and per thread locally) and reused.
+
+They are botocore's clients, made from one botocore session: what ``boto3.client`` returns, without
+importing boto3, whose import also loads s3transfer (about 100 ms of every cold start, for S3
+transfer methods no function uses).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,23 @@ from shared import snapstart
 from shared.settings import get_settings
 
 _local = threading.local()
+_making = threading.Lock()  # a botocore session makes one client at a time (it is not thread-safe)
+_sessions: list[Any] = []
+
+
+def session() -> Any:
+    """The process's botocore session (credentials and region resolution, service models)."""
+    if not _sessions:
+        import botocore.session
+
+        _sessions.append(botocore.session.get_session())
+    return _sessions[0]
+
+
+def make_client(service: str, **options: Any) -> Any:
+    """A new botocore client of ``service`` (``boto3.client``'s arguments)."""
+    with _making:
+        return session().create_client(service, **options)
 
 
 def _client(service: str, endpoint: str | None, **config: Any) -> Any:
@@ -16,11 +38,10 @@ def _client(service: str, endpoint: str | None, **config: Any) -> Any:
     ``endpoint`` if given, and never a request off the machine in local and test stages."""
     client = getattr(_local, service, None)
     if client is None:
-        import boto3
         from botocore.config import Config
 
         settings = get_settings()
-        client = boto3.client(service, region_name=settings.region, endpoint_url=endpoint, config=Config(**config))
+        client = make_client(service, region_name=settings.region, endpoint_url=endpoint, config=Config(**config))
         if settings.is_local:  # local and test stages never reach AWS (shared/local_only.py)
             from shared.local_only import refuse_remote
 
@@ -56,6 +77,7 @@ def use_clients(clients: dict[str, Any]) -> None:
 
 def reset_clients() -> None:
     _local.__dict__.clear()
+    _sessions.clear()
 
 
 # The DynamoDB operations the functions' common paths make, with placeholder parameters: priming
@@ -74,9 +96,11 @@ DYNAMODB_CALLS: dict[str, dict[str, Any]] = {
 }
 
 
-def prime_dynamodb() -> None:
-    """The DynamoDB client built and its common operations' models loaded (for a function's prime)."""
-    snapstart.exercise(dynamodb(), DYNAMODB_CALLS)
+def prime_dynamodb(*operations: str) -> None:
+    """The DynamoDB client built and its common operations' models loaded (for a function's prime):
+    ``operations`` only, if named (a function whose common run makes few calls loads no more)."""
+    calls = {name: DYNAMODB_CALLS[name] for name in operations} if operations else DYNAMODB_CALLS
+    snapstart.exercise(dynamodb(), calls)
 
 
 @snapstart.after_restore

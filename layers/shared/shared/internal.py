@@ -81,9 +81,9 @@ def use_local_transport(invoke: LocalInvoke) -> None:
 
 @lru_cache(maxsize=1)
 def _lambda_client() -> Any:
-    import boto3
+    from shared.aws import make_client
 
-    return boto3.client("lambda")
+    return make_client("lambda", region_name=get_settings().region)
 
 
 _primed_answers: list[type[BaseModel]] = []  # pydantic keeps parametrized models only while referenced

@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any, TypeVar
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from typing import Any, TypeVar
 
 from shared.errors import InvalidRequest
 
@@ -20,11 +18,6 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 2048
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1..100).")]
-Cursor = Annotated[
-    str | None, Query(max_length=MAX_CURSOR_LENGTH, description="Opaque cursor from a previous page's next_cursor.")
-]
 
 
 def encode_cursor(position: dict[str, Any] | None) -> str | None:
