@@ -42,13 +42,7 @@ def redeem(code: str, body: RedeemBody, call: Call) -> internal.CallResult[Trans
 
 def transfer(body: TransferBody, call: Call) -> internal.CallResult[TransferState]:
     command = PostTransfer(
-        id=uuid.uuid4(),
-        from_entity=call.entity_id,
-        to=body.to,
-        asset=body.asset,
-        amount=body.amount,
-        memo=body.memo,
-        idempotency=call.idempotency,
+        id=uuid.uuid4(), from_entity=call.entity_id, idempotency=call.idempotency, **body.model_dump()
     )
     return internal.call("fluorine", command, TransferState, call.context)
 
@@ -63,16 +57,7 @@ def reverse(transfer_id: uuid.UUID, body: ReverseBody, call: Call) -> internal.C
 
 
 def place_hold(body: HoldBody, call: Call) -> internal.CallResult[HoldState]:
-    command = PlaceHold(
-        id=uuid.uuid4(),
-        from_entity=call.entity_id,
-        to=body.to,
-        asset=body.asset,
-        amount=body.amount,
-        memo=body.memo,
-        expires_in=body.expires_in,
-        idempotency=call.idempotency,
-    )
+    command = PlaceHold(id=uuid.uuid4(), from_entity=call.entity_id, idempotency=call.idempotency, **body.model_dump())
     return internal.call("fluorine", command, HoldState, call.context)
 
 

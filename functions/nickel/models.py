@@ -41,13 +41,9 @@ class TransferBody(BaseModel):
     memo: Memo | None = None
 
 
-class HoldBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldBody(TransferBody):
+    """A transfer's terms, reserved for the payee until `expires_in` seconds pass."""
 
-    to: UUID
-    asset: AssetCode
-    amount: Amount
-    memo: Memo | None = None
     expires_in: ExpiresIn = Field(
         default=DEFAULT_EXPIRES_IN, description="Seconds until the hold expires (60..604800, default a day)."
     )

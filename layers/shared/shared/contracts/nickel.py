@@ -111,8 +111,9 @@ class RedeemAsset(BaseModel):
     idempotency: Idempotency | None = None
 
 
-class PostTransfer(BaseModel):
-    command: Literal["post_transfer"] = "post_transfer"
+class Payment(BaseModel):
+    """The terms of a payer's command: ``from_entity`` pays ``to`` an ``amount`` of ``asset``."""
+
     id: UUID
     from_entity: UUID
     to: UUID
@@ -120,6 +121,10 @@ class PostTransfer(BaseModel):
     amount: Amount
     memo: Memo | None = None
     idempotency: Idempotency | None = None
+
+
+class PostTransfer(Payment):
+    command: Literal["post_transfer"] = "post_transfer"
 
 
 class DistributeAsset(BaseModel):

@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.changes import Idempotency
-from shared.contracts.nickel import Memo
+from shared.contracts.nickel import Payment
 from shared.validation import Amount
 
 HoldStatus = Literal["pending", "captured", "voided", "expired"]
@@ -58,18 +58,11 @@ class HoldState(BaseModel):
         return "payer" if entity_id == self.from_ else "payee" if entity_id == self.to else None
 
 
-class PlaceHold(BaseModel):
+class PlaceHold(Payment):
     """Reserve ``amount`` of ``from_entity``'s available balance for ``to``, until ``expires_in`` seconds pass."""
 
     command: Literal["place_hold"] = "place_hold"
-    id: UUID
-    from_entity: UUID
-    to: UUID
-    asset: str
-    amount: Amount
-    memo: Memo | None = None
     expires_in: ExpiresIn = DEFAULT_EXPIRES_IN
-    idempotency: Idempotency | None = None
 
 
 class CaptureHold(BaseModel):
