@@ -166,36 +166,31 @@ def query_page(
     return [d for d in (item_data(i) for i in page) if d is not None], next_cursor
 
 
+def _range(partition: str, index: str, low: str, high: str) -> dict[str, Any]:
+    """A query of an index partition's sort keys in [low, high]."""
+    return {
+        "TableName": table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+    }
+
+
 def count_range(partition: str, *, index: str, low: str, high: str) -> int:
     """How many items an index partition holds whose sort key is in [low, high] (tombstones carry
     no index keys, so every item counted is live). ``Select=COUNT``: no item travels back; DynamoDB
     still reads them (about one read unit per 4 KB read, one request per MB)."""
-    count, start = 0, None
+    request = {**_range(partition, index, low, high), "Select": "COUNT"}
+    count = 0
     while True:
-        request: dict[str, Any] = {
-            "TableName": table(),
-            "IndexName": index,
-            "KeyConditionExpression": f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
-            "Select": "COUNT",
-        }
-        if start is not None:
-            request["ExclusiveStartKey"] = start
         answer = dynamodb().query(**request)
-        count += answer.get("Count", 0)
-        start = answer.get("LastEvaluatedKey")
-        if start is None:
-            return int(count)
+        count += int(answer.get("Count", 0))
+        if "LastEvaluatedKey" not in answer:
+            return count
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 def query_range(partition: str, *, index: str, low: str, high: str, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` live items of an index partition whose sort key is in [low, high], newest first."""
-    answer = dynamodb().query(
-        TableName=table(),
-        IndexName=index,
-        KeyConditionExpression=f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
-        ExpressionAttributeValues={":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
+    answer = dynamodb().query(**_range(partition, index, low, high), ScanIndexForward=False, Limit=limit)
     return [d for d in (item_data(i) for i in answer.get("Items", [])) if d is not None]

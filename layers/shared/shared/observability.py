@@ -19,7 +19,7 @@ import os
 from contextvars import ContextVar
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
@@ -66,7 +66,6 @@ logger.addFilter(_RedactingFilter())
 
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Elements")
-metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 _element: ContextVar[str] = ContextVar("element", default=SERVICE)
 _correlation: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _warm: set[str] = set()  # the elements of this process that have been invoked once
