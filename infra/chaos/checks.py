@@ -87,6 +87,17 @@ def memberships(conn: psycopg.Connection, members: dict[str, dict[str, Any]]) ->
     return wrong
 
 
+# Per asset: what holders own, and issued - redeemed (what left the issuer side less what came back).
+SUPPLY = (
+    "SELECT a.asset, coalesce(sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL), 0),"
+    " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
+    "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
+    " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
+    "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
+    " FROM ledger_accounts a GROUP BY a.asset"
+)
+
+
 def ledger(conn: psycopg.Connection) -> Check:
     """Conservation (every asset's accounts sum to zero: holders hold issued - redeemed) and no negative balance.
 
@@ -95,14 +106,7 @@ def ledger(conn: psycopg.Connection) -> Check:
     """
     negative = conn.execute("SELECT count(*) FROM ledger_accounts WHERE owner_id IS NOT NULL AND balance < 0")
     unbalanced = conn.execute("SELECT asset, sum(balance) FROM ledger_accounts GROUP BY asset HAVING sum(balance) <> 0")
-    supply = conn.execute(
-        "SELECT a.asset, coalesce(sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL), 0),"
-        " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
-        "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
-        " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
-        "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
-        " FROM ledger_accounts a GROUP BY a.asset"
-    ).fetchall()
+    supply = conn.execute(SUPPLY).fetchall()
     negatives = negative.fetchone()
     problems = [f"negative balances: {negatives}"] if negatives != (0,) else []
     problems += [f"asset {a} sums to {s}" for a, s in unbalanced.fetchall()]

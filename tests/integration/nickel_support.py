@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from infra.chaos.checks import SUPPLY
 from shared.context import Caller
 from tests.integration.social_support import Answer, _call
 from tests.support.streams import StreamDriver
@@ -130,16 +131,8 @@ def assert_ledger_consistent(where: str | psycopg.Connection) -> None:
     assert unbalanced == []
     # Issued - redeemed = the holders' sum: what left the issuer side less what came back to it
     # (issues and reversed redemptions, less redemptions and reversed issues).
-    supply = conn.execute(
-        "SELECT a.asset, sum(a.balance) FILTER (WHERE a.owner_id IS NOT NULL),"
-        " coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts d ON d.id = t.debit_account"
-        "   WHERE t.asset = a.asset AND d.owner_id IS NULL), 0)"
-        " - coalesce((SELECT sum(t.amount) FROM transfers t JOIN ledger_accounts c ON c.id = t.credit_account"
-        "   WHERE t.asset = a.asset AND c.owner_id IS NULL), 0)"
-        " FROM ledger_accounts a GROUP BY a.asset"
-    ).fetchall()
-    for asset, owned, issued_less_redeemed in supply:
-        assert (owned or 0) == issued_less_redeemed, asset
+    for asset, owned, issued_less_redeemed in conn.execute(SUPPLY).fetchall():
+        assert owned == issued_less_redeemed, asset
     held = conn.execute(
         "SELECT a.id, a.held, coalesce((SELECT sum(amount) FROM holds h"
         "   WHERE h.debit_account = a.id AND h.status = 'pending'), 0) FROM ledger_accounts a"
