@@ -87,6 +87,12 @@ def test_with_their_read_cache_items_lost_old_tokens_of_the_deactivated_the_logg
     # Given a deactivated entity, a logged-out session and a demoted admin, each keeping its access token
     admin = admin_headers(client)
     gone, left, demoted = register(client), register(client), register(client)
+    money = new_asset(client, admin, scale=0)
+    for holder in (gone, left):  # each with a balance to pay from
+        issued = client.post(
+            f"/v1/assets/{money}/issue", json={"to": holder.id, "amount": 100}, headers={**admin, **key()}
+        )
+        assert_written(issued, 201)
     assert_written(client.delete("/v1/entities/me", headers=gone.headers), 204)
     assert_written(
         client.post("/v1/auth/logout", json={"refresh_token": left.refresh_token}, headers=left.headers), 204
@@ -114,6 +120,16 @@ def test_with_their_read_cache_items_lost_old_tokens_of_the_deactivated_the_logg
             client.post("/v1/messages", json={"to_entity": gone.id, "body": ghost}, headers=left.headers),
             client.post("/v1/assets", json={"code": code, "name": "Mine", "scale": 0}, headers=demoted_headers),
             client.put(f"/v1/entities/{demoted.id}/roles", json={"roles": ["admin"]}, headers=demoted_headers),
+            # Transfers and issues go through the one-statement posting, gated on PostgreSQL's rows
+            client.post(
+                "/v1/transfers", json={"to": left.id, "asset": money, "amount": 5}, headers={**gone.headers, **key()}
+            ),
+            client.post(
+                "/v1/transfers", json={"to": gone.id, "asset": money, "amount": 5}, headers={**left.headers, **key()}
+            ),
+            client.post(
+                f"/v1/assets/{money}/issue", json={"to": demoted.id, "amount": 5}, headers={**demoted_headers, **key()}
+            ),
         ]
     # Then every write is refused, and nothing was written
     for answer in attempts:
@@ -122,6 +138,7 @@ def test_with_their_read_cache_items_lost_old_tokens_of_the_deactivated_the_logg
     assert count(stack_stores, "SELECT count(*) FROM groups WHERE name = %s", ghost) == 0
     assert count(stack_stores, "SELECT count(*) FROM assets WHERE code = %s", code) == 0
     assert count(stack_stores, "SELECT count(*) FROM entities WHERE id = %s AND roles = '{}'", demoted.id) == 1
+    assert count(stack_stores, "SELECT count(*) FROM transfers WHERE asset = %s", money) == 2  # the two issues
 
 
 def test_a_read_cache_claiming_admin_for_a_plain_user_never_lets_an_admin_write_through(
