@@ -1,5 +1,6 @@
 """Rhenium's costs: a platform broadcast, an inbox page at 10, 1,000 and 100,000 messages, an inbox
-page and the unread count for readers in 1, 10, 100 and 1,000 groups.
+page and the unread count for readers in 1, 10, 100 and 1,000 groups, and a group broadcast's
+fan-out to 10,000 members on the local stack (``bench.fanout_stack``).
 
 Writes go through Fluorine's bus in-process against the benchmark's PostgreSQL. Inbox pages go
 through Francium's real handler against a read cache seeded directly (the ``SortedTable``
@@ -9,6 +10,9 @@ are its latency, its DynamoDB requests and the items it reads: flat in the inbox
 The group figures run against the stand-in with a round trip of ``ROUND_TRIP`` per request (what a
 DynamoDB read takes in-region), so that the sources an inbox reads at the same time overlap as they
 would deployed; without it the stand-in answers in microseconds and only CPU would be measured.
+The reader's groups are small, so their broadcasts reach it as fanned-out copies (the projection
+of each broadcast's ``BroadcastFannedOut`` event); ``..._groups_read_time_...`` figures give the
+same reader's page when every group is over the fan-out limit and is read at read time.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench import fanout_stack
 from bench.harness import SCALE_SIZES, BenchEnv, Figure, Goal, flat_goal, scale_baseline, sized, summary, timed
 from bench.social_seed import read_cache, seed_entities
 from bench.sorted_table import SortedTable
@@ -33,6 +38,9 @@ GROUP_COUNTS = sized((1, 10, 100, 1_000), (1, 3, 10))
 BROADCASTS_PER_GROUP = 3
 ROUND_TRIP = sized(0.005, 0.001)  # seconds per DynamoDB request in the group figures
 GROUP_REPEAT = sized(20, 2)
+FANOUT_MEMBERS = sized(10_000, 200)
+FANOUT_SAMPLES = sized(5, 2)
+SMALL_GROUP_SAMPLES = sized(20, 3)
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
 
@@ -91,7 +99,7 @@ def _new_entity(name: str) -> uuid.UUID:
     return entity
 
 
-def _new_group_of(member: uuid.UUID) -> uuid.UUID:
+def _new_group_of(member: uuid.UUID, *, fanned: bool = False) -> uuid.UUID:
     """A group with ``member`` in it since ``EPOCH``, projected straight into the read cache."""
     from shared.contracts import carbon
 
@@ -106,7 +114,7 @@ def _new_group_of(member: uuid.UUID) -> uuid.UUID:
     _apply(
         carbon.member_aggregate(group, member),
         "MemberJoined",
-        carbon.MemberState(group_id=group, entity_id=member, role="member", joined_at=EPOCH, version=1),
+        carbon.MemberState(group_id=group, entity_id=member, role="member", joined_at=EPOCH, fanned=fanned, version=1),
     )
     return group
 
@@ -167,18 +175,22 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
         figures.append(Figure(f"rhenium.inbox_page_{size}_messages_items_read", table.items_read, "items", goal=flat))
 
 
-def _seed_member_of(group_count: int) -> uuid.UUID:
-    """A reader with 20 direct messages, in ``group_count`` groups of 3 recent broadcasts each."""
+def _seed_member_of(group_count: int, *, fanned: bool) -> uuid.UUID:
+    """A reader with 20 direct messages, in ``group_count`` groups of 3 recent broadcasts each,
+    which reach it as copies (``fanned``) or are read from the groups' partitions."""
     from shared.contracts import rhenium
 
     reader = _new_entity("Member")
     sent = itertools.count()
     for _ in range(group_count):
-        group = _new_group_of(reader)
+        group = _new_group_of(reader, fanned=fanned)
         for _ in range(BROADCASTS_PER_GROUP):
             at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
             state = rhenium.MessageState(id=uuid.uuid4(), to_group=group, body="news", sent_at=at)
             _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
+            if fanned:
+                copies = rhenium.FanoutBatch(message=state, batch=0, recipients=[reader])
+                _apply(rhenium.fanout_aggregate(state.id, 0), rhenium.BROADCAST_FANNED_OUT, copies)
     for _ in range(20):
         at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
         state = rhenium.MessageState(id=uuid.uuid4(), to_entity=reader, body="hi", sent_at=at)
@@ -187,51 +199,59 @@ def _seed_member_of(group_count: int) -> uuid.UUID:
 
 
 def _many_groups(table: SortedTable, figures: list[Figure]) -> None:
-    """Page and unread count against the reader's group count: what fan-out on read costs."""
+    """Page and unread count against the reader's group count: fanned-out groups (the copies are
+    in the reader's own partition), then the same with every group read at read time."""
     from francium.app import handler
 
     def get(path: str, who: Caller, query: dict[str, str] | None = None) -> None:
         answer = handler(api_event("GET", path, query=query, caller=who), FakeContext())
         assert answer["statusCode"] == 200, answer["body"]
 
-    requests: dict[int, int] = {}
-    p50s: dict[int, float] = {}
     note = f"{BROADCASTS_PER_GROUP} broadcasts per group, 20 direct messages, {ROUND_TRIP * 1000:g} ms per request"
-    for count in GROUP_COUNTS:
-        reader = Caller(entity_id=_seed_member_of(count), kind="real")
-        page = summary(timed(lambda: get("/v1/messages/inbox", reader), repeat=GROUP_REPEAT))  # noqa: B023
-        table.reset_counters()
-        get("/v1/messages/inbox", reader)
-        requests[count], p50s[count] = table.requests, page["p50"]
-        first = GROUP_COUNTS[0]
-        figures.append(
-            Figure(
-                f"rhenium.inbox_page_{count}_groups_requests",
-                table.requests,
-                "requests",
-                f"{first} group(s)",
-                requests[first],
-                note,
-                Goal("ratio_at_most", 2.0, "at most 2x the requests of a reader in one group") if count > 100 else None,
+    first, last = GROUP_COUNTS[0], GROUP_COUNTS[-1]
+    for fanned, kind in ((True, ""), (False, "_read_time")):
+        requests: dict[int, int] = {}
+        p50s: dict[int, float] = {}
+        for count in GROUP_COUNTS:
+            reader = Caller(entity_id=_seed_member_of(count, fanned=fanned), kind="real")
+            page = summary(timed(lambda: get("/v1/messages/inbox", reader), repeat=GROUP_REPEAT))  # noqa: B023
+            table.reset_counters()
+            get("/v1/messages/inbox", reader)
+            requests[count], p50s[count] = table.requests, page["p50"]
+            goal = fanned and count > 100
+            figures.append(
+                Figure(
+                    f"rhenium.inbox_page_{count}_groups{kind}_requests",
+                    table.requests,
+                    "requests",
+                    f"{first} group(s)",
+                    requests[first],
+                    note,
+                    Goal("ratio_at_most", 2.0, "at most 2x the requests of a reader in one group") if goal else None,
+                )
             )
-        )
-        figures.append(Figure(f"rhenium.inbox_page_{count}_groups_items_read", table.items_read, "items", note=note))
-        figures.append(
-            Figure(
-                f"rhenium.inbox_page_{count}_groups_p50",
-                page["p50"],
-                "ms",
-                f"{first} group(s)",
-                p50s[first],
-                note,
-                Goal("ratio_at_most", 2.0, "p50 at most 2x a reader's in one group") if count > 100 else None,
+            figures.append(
+                Figure(f"rhenium.inbox_page_{count}_groups{kind}_items_read", table.items_read, "items", note=note)
             )
-        )
-        if count == first:
-            _unread_against_get_item(table, reader, get, figures, note)
+            figures.append(
+                Figure(
+                    f"rhenium.inbox_page_{count}_groups{kind}_p50",
+                    page["p50"],
+                    "ms",
+                    f"{first} group(s)",
+                    p50s[first],
+                    note,
+                    Goal("ratio_at_most", 2.0, "p50 at most 2x a reader's in one group") if goal else None,
+                )
+            )
+            if fanned and count in (first, last):
+                suffix = "" if count == first else f"_{count}_groups"
+                _unread_against_get_item(table, reader, get, figures, note, suffix)
 
 
-def _unread_against_get_item(table: SortedTable, reader: Caller, get: Any, figures: list[Figure], note: str) -> None:
+def _unread_against_get_item(
+    table: SortedTable, reader: Caller, get: Any, figures: list[Figure], note: str, suffix: str
+) -> None:
     """The unread count against one GetItem through the same path (a public profile read)."""
     profile = f"/v1/entities/{reader.entity_id}"
     one = summary(timed(lambda: get(profile, reader), repeat=GROUP_REPEAT))
@@ -239,10 +259,9 @@ def _unread_against_get_item(table: SortedTable, reader: Caller, get: Any, figur
     table.reset_counters()
     get("/v1/messages/unread-count", reader)
     goal = Goal("ratio_at_most", 1.5, "at most 1.5x a single GetItem through the same path")
-    figures.append(
-        Figure("rhenium.unread_count_p50", count["p50"], "ms", "one GetItem (profile) p50", one["p50"], note, goal)
-    )
-    figures.append(Figure("rhenium.unread_count_requests", table.requests, "requests", note=note))
+    name, floor = f"rhenium.unread_count{suffix}_p50", "one GetItem (profile) p50"
+    figures.append(Figure(name, count["p50"], "ms", floor, one["p50"], note, goal))
+    figures.append(Figure(f"rhenium.unread_count{suffix}_requests", table.requests, "requests", note=note))
 
 
 def run(env: BenchEnv) -> list[Figure]:
@@ -252,4 +271,5 @@ def run(env: BenchEnv) -> list[Figure]:
         _inbox(table, figures)
     with read_cache(latency=ROUND_TRIP) as table:
         _many_groups(table, figures)
+    figures += fanout_stack.run(env, FANOUT_MEMBERS, FANOUT_SAMPLES, SMALL_GROUP_SAMPLES)
     return figures

@@ -106,7 +106,33 @@ def latency(plt: Any, figures: Figures) -> Any:
     return fig
 
 
+def inbox_groups(plt: Any, figures: Figures) -> Any:
+    """An inbox page's requests and p50 against the reader's groups: copies (fan-out on write)
+    beside every group read at read time."""
+    counts = sorted(
+        int(k.split("_")[2])
+        for k in figures
+        if k.startswith("rhenium.inbox_page_") and k.endswith("_groups_requests") and k.split("_")[2].isdigit()
+    )
+    fig, (requests, latency) = plt.subplots(1, 2, figsize=(10, 4))
+    kinds = (("", "small groups: copies in the reader's inbox"), ("_read_time", "every group read at read time"))
+    for kind, label in kinds:
+        for ax, metric in ((requests, "requests"), (latency, "p50")):
+            values = [figures.get(f"rhenium.inbox_page_{n}_groups{kind}_{metric}", {}).get("value") for n in counts]
+            if counts and None not in values:
+                ax.plot(counts, values, marker="o", label=label)
+    for ax, title in ((requests, "DynamoDB requests per page"), (latency, "page p50 (ms), 5 ms per request")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("groups the reader is in")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.suptitle("Inbox page cost against the reader's groups (hybrid fan-out)")
+    return fig
+
+
 PLOTS: dict[str, tuple[str, Callable[[Any, Figures], Any]]] = {
+    "bench-inbox-groups.png": ("rhenium.inbox_page_1_groups_requests", inbox_groups),
     "bench-coldstart.png": ("coldstart.reference_powertools_handler.init", coldstart),
     "bench-scale.png": ("scale.members_page_10_items_p50", scale),
     "bench-contention.png": ("nickel.transfers_per_second_hot_8_clients", contention),

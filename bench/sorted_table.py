@@ -45,12 +45,25 @@ class SortedTable:
             time.sleep(self.latency)
 
     def put_item(self, TableName: str, Item: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
-        key = (Item["pk"]["S"], Item["sk"]["S"])
-        old = self.items.get(key)
+        """A version-conditional put (the projector's), as ``francium.cache.conditional_put`` asks."""
+        old = self.items.get((Item["pk"]["S"], Item["sk"]["S"]))
         if old is not None and int(old["ver"]["N"]) >= int(Item["ver"]["N"]):
             from botocore.exceptions import ClientError
 
             raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "PutItem")
+        self._store(Item)
+        return {}
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+        """Unconditional puts (a fan-out's copies), all processed."""
+        for requests in RequestItems.values():
+            for request in requests:
+                self._store(request["PutRequest"]["Item"])
+        return {"UnprocessedItems": {}}
+
+    def _store(self, Item: dict[str, Any]) -> None:  # noqa: N803
+        key = (Item["pk"]["S"], Item["sk"]["S"])
+        old = self.items.get(key)
         for name in ("gsi1", "gsi2"):
             if old is not None and f"{name}pk" in old:
                 entries = self.index[name][old[f"{name}pk"]["S"]]
@@ -58,7 +71,6 @@ class SortedTable:
             if f"{name}pk" in Item:
                 bisect.insort(self.index[name][Item[f"{name}pk"]["S"]], (Item[f"{name}sk"]["S"], *key))
         self.items[key] = Item
-        return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
         found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))

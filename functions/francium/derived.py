@@ -1,8 +1,9 @@
 """Derived writes: what an event consumer writes back through Fluorine for a committed event.
 
-Today there is one: Rhenium's trigger sends a transfer's recipient a system message whose id is
-derived from the transfer's (``transfer_message_id``). It exists only if the consumer saw the
-event, so a lost change-feed record (the feed's table recreated, a record past the stream's 24 h
+Rhenium's trigger writes two: it sends a transfer's recipient a system message whose id is
+derived from the transfer's (``transfer_message_id``), and it has a group broadcast fanned out into
+its members' inboxes (``FanOutBroadcast``, once per message). Each exists only if the consumer saw
+the event, so a lost change-feed record (the feed's table recreated, a record past the stream's 24 h
 retention, a record parked on the on-failure queue) would lose it for good. Instead, Fluorine
 answers which committed events lack their derived write (``MissingDerivedWrites``, from the
 outbox), and maintenance re-drives the consumer's own stream handler with exactly those events,
@@ -21,11 +22,12 @@ from typing import Any
 from shared.contracts.changes import ChangeRecord, feed_image
 from shared.contracts.maintenance import MissingDerivedWrite, MissingDerivedWrites, MissingDerivedWritesPage
 from shared.contracts.nickel import TRANSFER_POSTED
+from shared.contracts.rhenium import MESSAGE_SENT
 from shared.internal import call
 
 # Event type -> the stream handler of the consumer that derives a write from it (the function of
 # template.yaml whose event source mapping is filtered to that type; a unit test keeps them equal).
-CONSUMERS: dict[str, str] = {TRANSFER_POSTED: "rhenium.trigger.handler"}
+CONSUMERS: dict[str, str] = {TRANSFER_POSTED: "rhenium.trigger.handler", MESSAGE_SENT: "rhenium.trigger.handler"}
 BATCH_SIZE = 10  # the trigger's own mapping's BatchSize: one synchronous Fluorine call per record
 REPLAYED_ARN = "arn:aws:dynamodb:local:000000000000:table/ChangeFeed/stream/replayed-from-outbox"
 

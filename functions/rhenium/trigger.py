@@ -1,4 +1,5 @@
-"""Rhenium's change-feed consumer: the recipient of a transfer gets a system message, every
+"""Rhenium's change-feed consumer: the recipient of a transfer gets a system message, a group
+broadcast is fanned out into its fanned members' inboxes (Fluorine's ``FanOutBroadcast``), every
 message that enters inboxes is pushed live to its readers' open WebSockets (``rhenium.live``), and
 a revoked login session's or a deactivated entity's live connections are closed.
 
@@ -24,7 +25,14 @@ from shared.aws import connections_api, prime_dynamodb
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
 from shared.contracts.oxygen import ENTITY_DEACTIVATED, EntityState
 from shared.contracts.oxygen_auth import SESSION_REVOKED, SessionState
-from shared.contracts.rhenium import MESSAGE_SENT, MessageState, SendSystemMessage, transfer_message_id
+from shared.contracts.rhenium import (
+    MESSAGE_SENT,
+    FanOut,
+    FanOutBroadcast,
+    MessageState,
+    SendSystemMessage,
+    transfer_message_id,
+)
 from shared.errors import NotFound
 from shared.observability import follow, invocation, logger
 from shared.settings import get_settings
@@ -62,6 +70,16 @@ def notify(notice: TransferState) -> MessageState | None:
         return None
 
 
+def fan_out(message: MessageState) -> FanOut:
+    """Have Fluorine copy a group broadcast into its fanned members' inboxes (once per message)."""
+    done = internal.call("fluorine", FanOutBroadcast(message_id=message.id), FanOut).result
+    logger.info(
+        "group broadcast fanned out",
+        extra={"message_id": str(done.message_id), "recipients": done.recipients, "already": done.already},
+    )
+    return done
+
+
 def inserted(record: DynamoDBRecord, event_type: str) -> dict[str, Any] | None:
     """The payload of an inserted change record of ``event_type``, if that is what it is."""
     if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
@@ -77,7 +95,10 @@ def record_handler(record: DynamoDBRecord) -> None:
     if notice is not None:
         notify(notice)
     if (message := inserted(record, MESSAGE_SENT)) is not None:
-        live.push(MessageState.model_validate(message))
+        sent = MessageState.model_validate(message)
+        live.push(sent)  # first: a fan-out is not what an open connection waits for
+        if sent.to_group is not None:
+            fan_out(sent)
     if (session := inserted(record, SESSION_REVOKED)) is not None:
         live.disconnect(SessionState.model_validate(session))
     if (entity := inserted(record, ENTITY_DEACTIVATED)) is not None:

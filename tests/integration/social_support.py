@@ -58,7 +58,16 @@ def _call(module: str, method: str, path: str, caller: Caller | None, **kwargs: 
 
 
 def carbon(stack: StreamDriver, method: str, path: str, caller: Caller | None, **kwargs: Any) -> Answer:
-    """A write through Carbon's handler, then the change feed drained to the read side."""
+    """A write through Carbon's handler, then the change feed delivered to both of its consumers
+    (the read side, and Rhenium's trigger, which fans group broadcasts out) until it is quiet."""
+    answer = _call("carbon.app", method, path, caller, **kwargs)
+    stack.settle()
+    return answer
+
+
+def carbon_unfanned(stack: StreamDriver, method: str, path: str, caller: Caller | None, **kwargs: Any) -> Answer:
+    """A write through Carbon's handler whose records reach the read side only: Rhenium's trigger
+    has not seen them (a group broadcast not fanned out yet, or whose record the trigger lost)."""
     answer = _call("carbon.app", method, path, caller, **kwargs)
     stack.drain()
     return answer
@@ -66,7 +75,7 @@ def carbon(stack: StreamDriver, method: str, path: str, caller: Caller | None, *
 
 def rhenium(stack: StreamDriver, method: str, path: str, caller: Caller | None, **kwargs: Any) -> Answer:
     answer = _call("rhenium.app", method, path, caller, **kwargs)
-    stack.drain()
+    stack.settle()
     return answer
 
 

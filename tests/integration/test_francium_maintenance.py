@@ -117,7 +117,7 @@ def test_a_realistic_flow_through_the_real_handlers_leaves_zero_drift(stack: Str
     # Then there is no drift at all
     assert (found["count"], found["drift"]) == (0, [])
     assert found["aggregates_checked"] >= 18  # entities, group, members, messages, read, asset, wallets, transfers
-    assert found["derived_events_checked"] == 2  # the issue and the payment
+    assert found["derived_events_checked"] == 3  # the issue, the payment and the group broadcast
 
 
 def test_the_lambda_handler_and_the_command_line_run_verify_and_rebuild(

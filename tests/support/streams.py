@@ -83,6 +83,15 @@ class StreamDriver:
             given += len(records)
 
 
+class ProjectorOnly(StreamDriver):
+    """A driver whose ``settle`` feeds the read side only: a test that hands records to Rhenium's
+    trigger itself (and counts what it pushes) sees each record reach the trigger once."""
+
+    def settle(self) -> int:
+        self.drain()
+        return 0
+
+
 class InProcess:
     """What a stream mapping needs of the local runtime: one function's real handler, called here."""
 

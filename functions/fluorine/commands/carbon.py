@@ -23,12 +23,13 @@ from shared.contracts.carbon import (
     member_aggregate,
 )
 from shared.errors import NotFound
+from shared.settings import get_settings
 
 # Column lists named as the state models' fields (rows are read straight into them).
 GROUP_COLUMNS = (
     "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL AS deleted, version"
 )
-MEMBER_COLUMNS = "group_id, entity_id, role, joined_at, left_at, version"
+MEMBER_COLUMNS = "group_id, entity_id, role, joined_at, left_at, fanned, version"
 MANAGERS = ("owner", "admin")
 
 
@@ -88,8 +89,9 @@ def create_group(cmd: CreateGroup, uow: UnitOfWork) -> GroupState:
     )
     owner = uow.found(
         MemberState,
-        f"INSERT INTO group_members (group_id, entity_id, role) VALUES (%s, %s, 'owner') RETURNING {MEMBER_COLUMNS}",
-        (cmd.id, cmd.owner_id),
+        f"INSERT INTO group_members (group_id, entity_id, role, fanned) VALUES (%s, %s, 'owner', %s)"
+        f" RETURNING {MEMBER_COLUMNS}",
+        (cmd.id, cmd.owner_id, get_settings().fanout_limit >= 1),
     )
     state = uow.found(GroupState, f"SELECT {GROUP_COLUMNS} FROM groups WHERE id = %s", (cmd.id,))
     uow.emit(group_aggregate(state.id), state.version, "GroupCreated", state)

@@ -25,6 +25,7 @@ from shared.contracts.carbon import (
     member_aggregate,
 )
 from shared.errors import Conflict, Forbidden, NotFound, OperationFailed
+from shared.settings import get_settings
 
 
 def require_active_entity(uow: UnitOfWork, entity_id: UUID) -> None:
@@ -34,13 +35,20 @@ def require_active_entity(uow: UnitOfWork, entity_id: UUID) -> None:
 
 
 def enrol(uow: UnitOfWork, group: GroupState, entity_id: UUID, role: str) -> MemberState:
-    """A new (or renewed) membership from now on; 409 if the entity is already a member."""
+    """A new (or renewed) membership from now on; 409 if the entity is already a member.
+
+    It is fanned (the group's broadcasts are copied into the member's inbox) when the group has at
+    most ``fanout_limit`` members with it: so at most that many current memberships of a group are
+    ever fanned, and a broadcast's fan-out is bounded whatever the group's size.
+    """
+    fanned = group.member_count + 1 <= get_settings().fanout_limit
     state = uow.one(
         MemberState,
-        f"INSERT INTO group_members AS m (group_id, entity_id, role) VALUES (%s, %s, %s)"
+        f"INSERT INTO group_members AS m (group_id, entity_id, role, fanned) VALUES (%s, %s, %s, %s)"
         f" ON CONFLICT (group_id, entity_id) DO UPDATE SET role = EXCLUDED.role, joined_at = clock_timestamp(),"
-        f" left_at = NULL, version = m.version + 1 WHERE m.left_at IS NOT NULL RETURNING {MEMBER_COLUMNS}",
-        (group.id, entity_id, role),
+        f" left_at = NULL, fanned = EXCLUDED.fanned, version = m.version + 1 WHERE m.left_at IS NOT NULL"
+        f" RETURNING {MEMBER_COLUMNS}",
+        (group.id, entity_id, role, fanned),
     )
     if state is None:
         raise Conflict("That entity is already a member of the group.")

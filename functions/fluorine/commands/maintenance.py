@@ -5,10 +5,14 @@ committed events whose derived write is missing.
 in key order, and keyset pagination by aggregate keeps every page one index range scan.
 
 ``MissingDerivedWrites`` walks the outbox by ``seq`` for the event types an event consumer derives
-a write from (today ``TransferPosted``: Rhenium's trigger sends the recipient a system message
-whose id is derived from the transfer's) and answers those whose derived row is not in PostgreSQL
-although the consumer would write it now (the recipient is still active; a deactivated recipient
-is skipped by the trigger too, so it is not drift). See docs/architecture.md, "Derived writes".
+a write from and answers those whose derived row is not in PostgreSQL although the consumer would
+write it now. Two consumers of Rhenium's trigger derive writes:
+
+- ``TransferPosted``: a system message to the recipient, whose id is derived from the transfer's
+  (missing only while the recipient is still active: the trigger skips a deactivated one too);
+- ``MessageSent`` of a group broadcast: its fan-out (``broadcast_fanouts``, with its copies' events).
+
+See docs/architecture.md, "Derived writes".
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from shared.contracts.maintenance import (
     MissingDerivedWritesPage,
 )
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
-from shared.contracts.rhenium import message_aggregate, transfer_message_id
+from shared.contracts.rhenium import MESSAGE_SENT, fanout_aggregate, message_aggregate, transfer_message_id
 
 LATEST = (
     "SELECT DISTINCT ON (aggregate) seq, aggregate, version, event_type, payload, occurred_at, correlation_id"
@@ -39,10 +43,12 @@ LATEST = (
 DERIVING = (
     "SELECT seq, aggregate, version, event_type, payload, occurred_at, correlation_id FROM outbox"
     " WHERE seq > %(after)s AND event_type = ANY(%(types)s)"
+    f" AND (event_type <> '{MESSAGE_SENT}' OR payload->>'to_group' IS NOT NULL)"  # group broadcasts only
     " AND (%(only)s::text IS NULL OR aggregate = %(only)s::text) ORDER BY seq LIMIT %(limit)s"
 )
 
 WRITTEN = "SELECT id FROM messages WHERE id = ANY(%s)"
+FANNED_OUT = "SELECT message_id FROM broadcast_fanouts WHERE message_id = ANY(%s)"
 ACTIVE = "SELECT id FROM entities WHERE id = ANY(%s) AND status = 'active'"
 
 
@@ -56,6 +62,19 @@ def transfer_message(event: ChangeRecord) -> tuple[UUID, UUID] | None:
 DERIVED_MESSAGES: dict[str, Callable[[ChangeRecord], tuple[UUID, UUID] | None]] = {
     TRANSFER_POSTED: transfer_message,
 }
+
+
+DERIVING_TYPES = [*DERIVED_MESSAGES, MESSAGE_SENT]
+
+
+def fanouts_missing(uow: UnitOfWork, events: list[ChangeRecord]) -> list[MissingDerivedWrite]:
+    """The group broadcasts among ``events`` that were never fanned out."""
+    sent = (e for e in events if e.event_type == MESSAGE_SENT)
+    broadcasts = {UUID(e.payload["id"]): e for e in sent if e.payload.get("to_group")}
+    done = {r[0] for r in uow.execute(FANNED_OUT, (list(broadcasts),))}
+    # Named by its first batch's aggregate (a fan-out of more than FANOUT_BATCH members has more).
+    missing = {m: e for m, e in broadcasts.items() if m not in done}
+    return [MissingDerivedWrite(event=e, derived=fanout_aggregate(m, 0)) for m, e in missing.items()]
 
 
 def records(rows: list[tuple]) -> list[ChangeRecord]:  # type: ignore[type-arg]
@@ -77,10 +96,10 @@ def latest_events(cmd: LatestEvents, uow: UnitOfWork) -> LatestEventsPage:
 
 @command_handler(MissingDerivedWrites, authority=Authority.SYSTEM)
 def missing_derived_writes(cmd: MissingDerivedWrites, uow: UnitOfWork) -> MissingDerivedWritesPage:
-    params = {"after": cmd.after, "types": list(DERIVED_MESSAGES), "only": cmd.aggregate, "limit": cmd.limit + 1}
+    params = {"after": cmd.after, "types": DERIVING_TYPES, "only": cmd.aggregate, "limit": cmd.limit + 1}
     rows = uow.execute(DERIVING, params).fetchall()
     events = records(rows[: cmd.limit])
-    derived = {e.seq: DERIVED_MESSAGES[e.event_type](e) for e in events}
+    derived = {e.seq: DERIVED_MESSAGES[e.event_type](e) for e in events if e.event_type in DERIVED_MESSAGES}
     wanted = {d for d in derived.values() if d is not None}
     ids, recipients = [i for i, _ in wanted], list({r for _, r in wanted})
     written = {r[0] for r in uow.execute(WRITTEN, (ids,))}
@@ -88,7 +107,8 @@ def missing_derived_writes(cmd: MissingDerivedWrites, uow: UnitOfWork) -> Missin
     missing = [
         MissingDerivedWrite(event=e, derived=message_aggregate(d[0]))
         for e in events
-        if (d := derived[e.seq]) is not None and d[0] not in written and d[1] in active
+        if (d := derived.get(e.seq)) is not None and d[0] not in written and d[1] in active
     ]
+    missing = sorted([*missing, *fanouts_missing(uow, events)], key=lambda m: m.event.seq)
     more = len(rows) > cmd.limit
     return MissingDerivedWritesPage(checked=len(events), missing=missing, next_after=events[-1].seq if more else None)

@@ -1,7 +1,10 @@
-"""Rhenium's commands: direct, platform and system messages, and read state.
+"""Rhenium's commands: direct, platform and system messages, a group broadcast's fan-out, and
+read state.
 
-A message is one row whatever its audience (broadcasts fan out on read); read state is one row
-per (message, reader), so marking a broadcast read touches nothing of anyone else's.
+A message is one row whatever its audience; read state is one row per (message, reader), so
+marking a broadcast read touches nothing of anyone else's. A group broadcast reaches its fanned
+members as copies (``fan_out_broadcast``, off the request path: Rhenium's trigger asks for it from
+the change feed) and its other members by fan-out on read.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from fluorine.authority import Authority
 from fluorine.bus import command_handler
 from fluorine.uow import UnitOfWork
 from shared.contracts.rhenium import (
+    BROADCAST_FANNED_OUT,
+    FANOUT_BATCH,
     MESSAGE_SENT,
+    FanOut,
+    FanoutBatch,
+    FanOutBroadcast,
     MarkRead,
     MessageKey,
     MessageState,
@@ -21,22 +29,38 @@ from shared.contracts.rhenium import (
     SendMessage,
     SendPlatformBroadcast,
     SendSystemMessage,
+    fanout_aggregate,
     message_aggregate,
     read_aggregate,
 )
 from shared.errors import NotFound
 
 MESSAGE_COLUMNS = "id, sender_id, to_entity, to_group, to_all, body, sent_at"
-# Who may see a message: its sender, its direct recipient, a member of its group whose membership
-# covered the moment it was sent (in a live group), or, for a platform broadcast, every entity
-# that already existed when it was sent.
-VISIBLE_TO = """
+# The fanned memberships whose span covered the moment ``m`` was sent: who holds a copy of it.
+COVERING_SPANS = """
+    SELECT {columns} FROM fanout_spans s JOIN groups gr ON gr.id = s.group_id AND gr.deleted_at IS NULL
+    WHERE s.group_id = m.to_group AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+"""
+# Who may see a message: its sender, its direct recipient, a member of its group whose current
+# membership covered the moment it was sent or who holds a copy of it (in a live group), or, for a
+# platform broadcast, every entity that already existed when it was sent.
+VISIBLE_TO = f"""
     m.sender_id = %(entity)s OR m.to_entity = %(entity)s
     OR (m.to_group IS NOT NULL AND EXISTS (
         SELECT 1 FROM group_members g JOIN groups gr ON gr.id = g.group_id AND gr.deleted_at IS NULL
         WHERE g.group_id = m.to_group AND g.entity_id = %(entity)s
           AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)))
+    OR (m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns="1")} AND s.entity_id = %(entity)s))
     OR (m.to_all AND EXISTS (SELECT 1 FROM entities e WHERE e.id = %(entity)s AND e.created_at <= m.sent_at))
+"""
+DELIVERED = f"m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns='1')} AND s.entity_id = %(entity)s)"
+# A fan-out's recipients: the fanned memberships whose span covered the moment ``m`` was sent. A
+# group deleted since is not left out: reads drop its copies, and the count its broadcast's write
+# version was given at sending (``fanned_now``) stays the count of the events it waits for.
+AUDIENCE = """
+    SELECT s.entity_id FROM messages m JOIN fanout_spans s ON s.group_id = m.to_group
+    WHERE m.id = %s AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+    ORDER BY s.entity_id
 """
 
 
@@ -105,11 +129,53 @@ def send_system_message(cmd: SendSystemMessage, uow: UnitOfWork) -> MessageState
     return insert_message(uow, cmd.id, None, {"to_entity": cmd.to_entity}, cmd.body, if_absent=True)
 
 
+def fanout_events(recipients: int) -> int:
+    """How many ``BroadcastFannedOut`` events a fan-out to ``recipients`` members emits."""
+    return -(-recipients // FANOUT_BATCH)
+
+
+@command_handler(FanOutBroadcast, authority=Authority.SYSTEM)
+def fan_out_broadcast(cmd: FanOutBroadcast, uow: UnitOfWork) -> FanOut:
+    """Copy a group broadcast to every fanned membership that covered its sending, in events of
+    ``FANOUT_BATCH`` recipients, once per message.
+
+    The audience is read from the spans, the memberships' history, so it is exact whenever this
+    runs: a member who joins later joined after the message's ``sent_at`` (both are taken under the
+    group's lock), and one who leaves meanwhile still covered it. Nothing is locked. The claim row
+    makes a second fan-out of the same message (a redelivered record, maintenance re-deriving it
+    while the trigger runs) wait for the first's commit and then do nothing.
+    """
+    claimed = uow.execute(
+        "INSERT INTO broadcast_fanouts (message_id) SELECT id FROM messages WHERE id = %s AND to_group IS NOT NULL"
+        " ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
+        (cmd.message_id,),
+    ).fetchone()
+    if claimed is None:
+        done = uow.execute(
+            "SELECT recipients, batches FROM broadcast_fanouts WHERE message_id = %s", (cmd.message_id,)
+        ).fetchone()
+        if done is None:
+            raise NotFound("No group broadcast has that id.")
+        return FanOut(message_id=cmd.message_id, recipients=done[0], batches=done[1], already=True)
+    message = uow.found(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.message_id,))
+    recipients = [row[0] for row in uow.execute(AUDIENCE, (cmd.message_id,))]
+    batches = [recipients[n * FANOUT_BATCH : (n + 1) * FANOUT_BATCH] for n in range(fanout_events(len(recipients)))]
+    for number, batch in enumerate(batches):
+        copies = FanoutBatch(message=message, batch=number, recipients=batch)
+        uow.emit(fanout_aggregate(message.id, number), copies.version, BROADCAST_FANNED_OUT, copies)
+    uow.execute(
+        "UPDATE broadcast_fanouts SET recipients = %s, batches = %s WHERE message_id = %s",
+        (len(recipients), len(batches), message.id),
+    )
+    return FanOut(message_id=message.id, recipients=len(recipients), batches=len(batches))
+
+
 @command_handler(MarkRead, acts_as="entity_id")
 def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
     visible = uow.one(
         MessageKey,
-        f"SELECT to_entity, to_group, to_all, sent_at FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
+        f"SELECT to_entity, to_group, to_all, sent_at, ({DELIVERED}) AS delivered"
+        f" FROM messages m WHERE m.id = %(message)s AND ({VISIBLE_TO})",
         {"message": cmd.message_id, "entity": cmd.entity_id},
     )
     if visible is None:

@@ -107,8 +107,8 @@ def my_groups_page(
             return out, cursor
 
 
-def memberships(entity_id: UUID) -> list[MemberState]:
-    """Every membership the entity has had (current and left) in live groups: the inbox's sources."""
+def every_membership(entity_id: UUID) -> list[MemberState]:
+    """Every membership the entity has had (current and left), deleted groups' included."""
     found: list[MemberState] = []
     cursor = None
     while True:
@@ -116,5 +116,15 @@ def memberships(entity_id: UUID) -> list[MemberState]:
         items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
         found += [decode(MemberState, i) for i in items]
         if cursor is None:
-            live = groups([m.group_id for m in found])
-            return [m for m in found if m.group_id in live]
+            return found
+
+
+def in_live_groups(found: list[MemberState]) -> list[MemberState]:
+    """The memberships of groups not deleted (one batch read per 100 groups)."""
+    live = groups(list(dict.fromkeys(m.group_id for m in found))) if found else {}
+    return [m for m in found if m.group_id in live]
+
+
+def memberships(entity_id: UUID) -> list[MemberState]:
+    """Every membership the entity has had (current and left) in live groups."""
+    return in_live_groups(every_membership(entity_id))

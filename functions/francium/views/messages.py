@@ -1,15 +1,21 @@
-"""Messages in the read cache, and the inbox as a merge of a few partitions (fan-out on read).
+"""Messages in the read cache, and the inbox as a merge of a few partitions (hybrid fan-out).
 
 - ``message#<id>`` / ``state``: the message, on GSI1 in its audience's partition — ``inbox#<entity>``
   (direct), ``gbox#<group>`` (group broadcast) or ``pbox`` (platform broadcast) — sorted by
   ``<sent_at>#<id>`` (unique, so cursors are stable when messages share a timestamp).
+- ``fanout#<message>:<batch>`` / ``copy#<entity>``: a group broadcast's copy for one fanned member
+  (``BroadcastFannedOut``, up to 1,000 recipients per event), on GSI1 in the member's own
+  ``inbox#<entity>`` under the message's sort key, and on GSI2 in ``copies#<entity>@gbox#<group>``.
 - ``read#<message>:<entity>`` / ``state``: the entity has read the message; on GSI1 in
-  ``reads#<entity>@<audience partition>`` under the message's sort key, so the reads of one source
-  of an inbox are counted over the same window as its messages.
+  ``reads#<entity>@<the partition the reader finds it in>`` under the message's sort key, so the
+  reads of one source of an inbox are counted over the same window as its messages (a copy's read
+  is also on GSI2 in ``copyreads#<entity>@gbox#<group>``).
 
-An inbox page reads each source partition once, from the cursor's position down, inside the
-window the caller belongs to it (group: membership; platform: since registration), and merges
-them: its cost depends on the page size and the caller's groups, not on the inbox's size.
+An inbox page reads its own partition (direct messages and copies), the platform's, and one
+partition per group the caller reads at read time (a membership that began while the group was
+over the fan-out limit: few for anyone), each once from the cursor's position down inside the
+window the caller belongs to it, and merges them: its cost depends on the page size and those few
+groups, not on the inbox's size or the number of the caller's groups.
 
 The unread count is, per source, the messages in its window less the caller's reads in the same
 window: two ``COUNT`` queries per source, no item read back, exact as the projections stand.
@@ -35,14 +41,22 @@ from francium.views.entities import entity
 from shared import aws
 from shared.contracts.carbon import MemberState, member_aggregate
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.rhenium import MessageKey, MessageState, ReadState, message_aggregate, read_aggregate
+from shared.contracts.rhenium import (
+    FanoutBatch,
+    MessageKey,
+    MessageState,
+    ReadState,
+    message_aggregate,
+    read_aggregate,
+)
 from shared.readcache import decode, timekey
 
 PLATFORM = "pbox"
 LOWEST, HIGHEST = "0", "~"  # below and above every time key
-# An inbox reads its sources at the same time: a reader in 100 groups waits for about 100 / READERS
-# round trips instead of 100 (the requests are the same; see issue #16 for fan-out on write).
+# An inbox reads its sources at the same time: a reader of 100 groups' partitions waits for about
+# 100 / READERS round trips instead of 100 (fan-out on write keeps such readers rare).
 READERS = 16
+COPY = "copy#"  # a fan-out copy's sort key prefix
 T = TypeVar("T")
 
 
@@ -57,13 +71,7 @@ def each_source(work: Callable[[Source], T], all_sources: list[Source]) -> list[
     if len(all_sources) <= 2:
         return [work(s) for s in all_sources]
     aws.dynamodb()  # made here, once, and lent to the reader threads
-    clients = aws.current_clients()
-
-    def lent(source: Source) -> T:
-        aws.use_clients(clients)
-        return work(source)
-
-    return list(_readers().map(lent, all_sources))
+    return aws.in_threads(_readers(), work, all_sources)
 
 
 def audience_partition(state: MessageState | MessageKey) -> str:
@@ -83,6 +91,16 @@ def reads_partition(entity_id: UUID, partition: str) -> str:
     return f"reads#{entity_id}@{partition}"
 
 
+def copies_partition(entity_id: UUID, group_id: UUID) -> str:
+    """Where the entity's copies of one group's broadcasts are indexed (GSI2)."""
+    return f"copies#{entity_id}@gbox#{group_id}"
+
+
+def copy_reads_partition(entity_id: UUID, group_id: UUID) -> str:
+    """Where the entity's read marks of its copies of one group's broadcasts are indexed (GSI2)."""
+    return f"copyreads#{entity_id}@gbox#{group_id}"
+
+
 @projection("message")
 def project_message(record: ChangeRecord) -> list[CacheItem]:
     state = MessageState.model_validate(record.payload)
@@ -90,15 +108,38 @@ def project_message(record: ChangeRecord) -> list[CacheItem]:
     return [CacheItem(record.aggregate, cache.STATE, record.version, state.model_dump(mode="json"), indexes)]
 
 
+@projection("fanout", immutable=True)
+def project_fanout(record: ChangeRecord) -> list[CacheItem]:
+    """One copy of the broadcast per recipient, in the recipient's own inbox partition, and the
+    event's ``state`` item (written last: a write version waiting for it finds every copy there)."""
+    batch = FanoutBatch.model_validate(record.payload)
+    message, group = batch.message, batch.message.to_group
+    assert group is not None, "only group broadcasts are fanned out"
+    data, key = message.model_dump(mode="json"), sort_key(message)
+    done = {"message_id": str(message.id), "batch": batch.batch, "recipients": len(batch.recipients)}
+    return [CacheItem(record.aggregate, cache.STATE, record.version, done)] + [
+        CacheItem(
+            record.aggregate,
+            f"{COPY}{reader}",
+            record.version,
+            data,
+            {"gsi1pk": f"inbox#{reader}", "gsi1sk": key, "gsi2pk": copies_partition(reader, group), "gsi2sk": key},
+        )
+        for reader in batch.recipients
+    ]
+
+
 @projection("read")
 def project_read(record: ChangeRecord) -> list[CacheItem]:
     state = ReadState.model_validate(record.payload)
     indexes = {}
     if state.message is not None:  # read marks written before unread counts have no key: not counted
-        indexes = {
-            "gsi1pk": reads_partition(state.entity_id, audience_partition(state.message)),
-            "gsi1sk": f"{timekey(state.message.sent_at)}#{state.message_id}",
-        }
+        read = state.message
+        key = f"{timekey(read.sent_at)}#{state.message_id}"
+        partition = f"inbox#{state.entity_id}" if read.delivered else audience_partition(read)
+        indexes = {"gsi1pk": reads_partition(state.entity_id, partition), "gsi1sk": key}
+        if read.delivered and read.to_group is not None:
+            indexes |= {"gsi2pk": copy_reads_partition(state.entity_id, read.to_group), "gsi2sk": key}
     return [CacheItem(record.aggregate, cache.STATE, record.version, state.model_dump(mode="json"), indexes)]
 
 
@@ -111,13 +152,15 @@ class Source:
     until: datetime | None = None
 
 
-def sources(entity_id: UUID) -> list[Source]:
+def sources(entity_id: UUID, live_read_time: list[MemberState]) -> list[Source]:
+    """The caller's own partition (direct messages and fanned-out copies), the platform's since
+    registration, and the partition of each of ``live_read_time`` (the caller's memberships of
+    live groups that read at read time)."""
     found = [Source(f"inbox#{entity_id}")]
     me = entity(entity_id)
     if me is not None:
         found.append(Source(PLATFORM, since=me.created_at))
-    found += [Source(f"gbox#{m.group_id}", m.joined_at, m.left_at) for m in groups.memberships(entity_id)]
-    return found
+    return found + [Source(f"gbox#{m.group_id}", m.joined_at, m.left_at) for m in live_read_time if not m.fanned]
 
 
 def window(source: Source, before: str | None = None) -> tuple[str, str]:
@@ -138,10 +181,21 @@ def newest(source: Source, before: str | None, count: int) -> list[tuple[str, Me
 
 
 def merged(all_sources: list[Source], before: str | None, count: int) -> list[tuple[str, MessageState]]:
-    """The ``count`` newest messages across every source (a k-way merge of sorted runs)."""
+    """The ``count`` newest messages across every source (a k-way merge of sorted runs; a message
+    met in two sources, which disjoint windows should prevent, is listed once)."""
     runs = each_source(lambda s: newest(s, before, count), all_sources)
     merged_runs = heapq.merge(*runs, key=lambda pair: pair[0], reverse=True)
-    return list(itertools.islice(merged_runs, count))
+    unique = (next(same) for _, same in itertools.groupby(merged_runs, key=lambda pair: pair[0]))
+    return list(itertools.islice(unique, count))
+
+
+def of_live_groups(batch: list[tuple[str, MessageState]], live: set[UUID]) -> list[tuple[str, MessageState]]:
+    """``batch`` less the copies of groups deleted since (one batch read of the groups not yet
+    known to be live, which ``live`` then remembers)."""
+    unknown = list({s.to_group for _, s in batch if s.to_group is not None and s.to_group not in live})
+    if unknown:
+        live |= set(groups.groups(unknown))
+    return [(k, s) for k, s in batch if s.to_group is None or s.to_group in live]
 
 
 def read_ids(message_ids: list[UUID], entity_id: UUID) -> set[UUID]:
@@ -156,27 +210,36 @@ def inbox_page(
 
     ``unread`` filters on the caller's read marks: True only unread, False only read, None all.
     """
-    all_sources = sources(entity_id)
+    read_time = groups.in_live_groups([m for m in groups.every_membership(entity_id) if not m.fanned])
+    all_sources = sources(entity_id, read_time)
+    live = {m.group_id for m in read_time}
     out: list[tuple[str, MessageState, bool]] = []
     while True:
-        batch = merged(all_sources, before, limit + 1)
+        fetched = merged(all_sources, before, limit + 1)
+        batch = of_live_groups(fetched, live)
         read = read_ids([s.id for _, s in batch], entity_id)
         for key, state in batch:
             if len(out) == limit:
                 return [(s, r) for _, s, r in out], out[-1][0]
             if unread is None or (state.id not in read) == unread:
                 out.append((key, state, state.id in read))
-        if len(batch) <= limit:
+        if len(fetched) <= limit:
             return [(s, r) for _, s, r in out], None
-        before = batch[-1][0]
+        before = fetched[-1][0]
 
 
 def unread_count(entity_id: UUID) -> int:
     """How many messages ``inbox_page(unread=True)`` would list, over all its pages.
 
     A read mark projected before its message (the read side lagging on one aggregate) would make a
-    source count below zero for a moment: a source never counts less than nothing.
+    source count below zero for a moment: a source never counts less than nothing. The caller's
+    copies of the broadcasts of groups deleted since are in its own partition's count: they are
+    counted again by group and taken off (deleted groups are rare, and so is this).
     """
+    every = groups.every_membership(entity_id)
+    in_live = groups.in_live_groups(every)
+    all_sources = sources(entity_id, in_live)
+    deleted = list({m.group_id for m in every} - {m.group_id for m in in_live})
 
     def unread_in(source: Source) -> int:
         low, high = window(source)
@@ -188,7 +251,16 @@ def unread_count(entity_id: UUID) -> int:
         read = cache.count_range(reads_partition(entity_id, source.partition), index="gsi1", low=low, high=high)
         return max(0, sent - read)
 
-    return sum(each_source(unread_in, sources(entity_id)))
+    def unread_copies_of(group_id: UUID) -> int:
+        copies = cache.count_range(copies_partition(entity_id, group_id), index="gsi2", low=LOWEST, high=HIGHEST)
+        if copies == 0:
+            return 0
+        read = cache.count_range(copy_reads_partition(entity_id, group_id), index="gsi2", low=LOWEST, high=HIGHEST)
+        return max(0, copies - read)
+
+    counted = sum(each_source(unread_in, all_sources))
+    gone = sum(unread_copies_of(g) for g in deleted)
+    return max(0, counted - gone)
 
 
 def message(message_id: UUID) -> MessageState | None:
@@ -203,12 +275,15 @@ def visible(state: MessageState, entity_id: UUID) -> bool:
     if state.to_group is not None:
         data = cache.get(member_aggregate(state.to_group, entity_id))
         window = decode(MemberState, data) if data else None
-        return (
+        covered = (
             window is not None
             and window.joined_at <= state.sent_at
             and (window.left_at is None or state.sent_at < window.left_at)
-            and groups.group(state.to_group) is not None
         )
+        if not covered:  # or a copy of it in the entity's inbox, from an earlier fanned membership
+            key, copies = sort_key(state), copies_partition(entity_id, state.to_group)
+            covered = cache.count_range(copies, index="gsi2", low=key, high=key) > 0
+        return covered and groups.group(state.to_group) is not None
     if state.to_all:
         me = entity(entity_id)
         return me is not None and me.created_at <= state.sent_at

@@ -8,11 +8,15 @@ transfer methods no function uses).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
 
 from shared import snapstart
 from shared.settings import get_settings
 
+T = TypeVar("T")
+R = TypeVar("R")
 _local = threading.local()
 _making = threading.Lock()  # a botocore session makes one client at a time (it is not thread-safe)
 _sessions: list[Any] = []
@@ -73,6 +77,18 @@ def current_clients() -> dict[str, Any]:
 def use_clients(clients: dict[str, Any]) -> None:
     """Use ``clients`` (another thread's ``current_clients``) in this thread."""
     _local.__dict__.update(clients)
+
+
+def in_threads(pool: Executor, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``work`` on every item in ``pool``'s threads, answers in order, with this thread's clients
+    lent to them (make the clients the work needs before: they are made once, here)."""
+    clients = current_clients()
+
+    def lent(item: T) -> R:
+        use_clients(clients)
+        return work(item)
+
+    return list(pool.map(lent, items))
 
 
 def reset_clients() -> None:

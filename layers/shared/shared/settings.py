@@ -55,6 +55,12 @@ class Settings(BaseModel):
     # function); None: the reader only reports them (shared/repair.py).
     maintenance_function: str | None = None
     min_version_wait_seconds: float = Field(default=5.0, ge=0, le=25)
+    # A group's broadcasts are copied into the inboxes of the members who joined while it had at
+    # most this many members (fan-out on write); later members read the group's partition
+    # (docs/architecture.md, "Inbox: hybrid fan-out"; the figure from docs/benchmarks.md).
+    # At most 30,000: a broadcast's write version names its fan-out events (1,000 recipients each)
+    # and a token names at most 32 aggregates.
+    fanout_limit: int = Field(default=10_000, ge=0, le=30_000)
 
     @property
     def is_local(self) -> bool:

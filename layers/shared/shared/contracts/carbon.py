@@ -44,6 +44,9 @@ class MemberState(BaseModel):
     role: Role
     joined_at: datetime
     left_at: datetime | None = None
+    # Whether the group's broadcasts reach this membership as copies in the member's own inbox
+    # (fan-out on write) rather than by reading the group's partition (fan-out on read).
+    fanned: bool = False
     version: int = Field(ge=1)
 
     @property

@@ -16,7 +16,7 @@ from shared.contracts.nickel import AssetState, BalanceState, TransferState
 from shared.contracts.nickel_holds import HoldState
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
-from shared.contracts.rhenium import MessageState, ReadState
+from shared.contracts.rhenium import FanoutBatch, MessageState, ReadState
 
 # aggregate type (the prefix of ``ChangeRecord.aggregate``) → the model of every event's payload
 STATE_BY_AGGREGATE: dict[str, type[BaseModel]] = {
@@ -30,6 +30,7 @@ STATE_BY_AGGREGATE: dict[str, type[BaseModel]] = {
     "member": MemberState,
     "message": MessageState,
     "read": ReadState,
+    "fanout": FanoutBatch,
 }
 
 

@@ -36,6 +36,14 @@ def read_aggregate(message_id: UUID | str, entity_id: UUID | str) -> str:
     return f"read#{message_id}:{entity_id}"
 
 
+BROADCAST_FANNED_OUT = "BroadcastFannedOut"  # a batch of a group broadcast's copies, one per member
+FANOUT_BATCH = 1000  # recipients per fan-out event: ~40 KB of ids, far under a feed item's 400 KB
+
+
+def fanout_aggregate(message_id: UUID | str, batch: int) -> str:
+    return f"fanout#{message_id}:{batch}"
+
+
 class MessageState(BaseModel):
     """A message as written (messages never change); exactly one audience is set."""
 
@@ -57,6 +65,8 @@ class MessageKey(BaseModel):
     to_group: UUID | None = None
     to_all: bool = False
     sent_at: datetime
+    # A group broadcast the reader holds as a copy in its own inbox (fanned out to its membership).
+    delivered: bool = False
 
 
 class ReadState(BaseModel):
@@ -102,6 +112,33 @@ class SendSystemMessage(BaseModel):
     id: UUID
     to_entity: UUID
     body: MessageBody
+
+
+class FanOutBroadcast(BaseModel):
+    """Rhenium's trigger, for a group broadcast on the change feed: copy it into the inbox of every
+    fanned membership that covered the moment it was sent (once per message)."""
+
+    command: Literal["fan_out_broadcast"] = "fan_out_broadcast"
+    message_id: UUID
+
+
+class FanOut(BaseModel):
+    """What a fan-out did: ``already`` when an earlier one of the same message had done it."""
+
+    message_id: UUID
+    recipients: int = Field(ge=0)
+    batches: int = Field(ge=0)
+    already: bool = False
+
+
+class FanoutBatch(BaseModel):
+    """One ``BroadcastFannedOut`` event: the message and up to ``FANOUT_BATCH`` of its recipients.
+    Immutable (version 1): its projection writes one copy per recipient."""
+
+    message: MessageState
+    batch: int = Field(ge=0)
+    recipients: list[UUID]
+    version: int = Field(default=1, ge=1)
 
 
 class MarkRead(BaseModel):
