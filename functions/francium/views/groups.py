@@ -123,8 +123,3 @@ def in_live_groups(found: list[MemberState]) -> list[MemberState]:
     """The memberships of groups not deleted (one batch read per 100 groups)."""
     live = groups(list(dict.fromkeys(m.group_id for m in found))) if found else {}
     return [m for m in found if m.group_id in live]
-
-
-def memberships(entity_id: UUID) -> list[MemberState]:
-    """Every membership the entity has had (current and left) in live groups."""
-    return in_live_groups(every_membership(entity_id))
