@@ -6,6 +6,9 @@
   the inbox knows the window in which the group's broadcasts reach that entity. Current members
   are on GSI1 ``members#<group>`` by ``joined_at``; every membership is on GSI2
   ``groups_of#<entity>``, sort key ``a#...`` while current and ``l#...`` once left.
+- ``member#<group>:<entity>`` / ``read_time``: the same membership again, on GSI2 in
+  ``read_time_of#<entity>`` only while it is not fanned: the few groups whose partitions an inbox
+  page reads, found without reading the entity's every membership.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from shared.readcache import decode, timekey
 
 PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
+READ_TIME = "read_time"
 
 
 @projection("group")
@@ -45,7 +49,14 @@ def project_member(record: ChangeRecord) -> list[CacheItem]:
     }
     if state.current:
         indexes |= {"gsi1pk": f"members#{state.group_id}", "gsi1sk": f"{joined}#{state.entity_id}"}
-    return [CacheItem(record.aggregate, cache.STATE, record.version, state.model_dump(mode="json"), indexes)]
+    data = state.model_dump(mode="json")
+    read_time = (
+        {} if state.fanned else {"gsi2pk": f"read_time_of#{state.entity_id}", "gsi2sk": f"{joined}#{state.group_id}"}
+    )
+    return [
+        CacheItem(record.aggregate, cache.STATE, record.version, data, indexes),
+        CacheItem(record.aggregate, READ_TIME, record.version, data, read_time),
+    ]
 
 
 def group(group_id: UUID) -> GroupState | None:
@@ -114,6 +125,17 @@ def every_membership(entity_id: UUID) -> list[MemberState]:
     while True:
         # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
         items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
+        found += [decode(MemberState, i) for i in items]
+        if cursor is None:
+            return found
+
+
+def read_time_memberships(entity_id: UUID) -> list[MemberState]:
+    """The entity's memberships (current and left) that are not fanned: usually none, one query."""
+    found: list[MemberState] = []
+    cursor = None
+    while True:
+        items, cursor = cache.query_page(f"read_time_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
         found += [decode(MemberState, i) for i in items]
         if cursor is None:
             return found

@@ -79,16 +79,21 @@ def use_clients(clients: dict[str, Any]) -> None:
     _local.__dict__.update(clients)
 
 
-def in_threads(pool: Executor, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``work`` on every item in ``pool``'s threads, answers in order, with this thread's clients
-    lent to them (make the clients the work needs before: they are made once, here)."""
+def lent(work: Callable[[T], R]) -> Callable[[T], R]:
+    """``work``, to run in another thread with this thread's clients (make the clients the work
+    needs before: they are made once, here)."""
     clients = current_clients()
 
-    def lent(item: T) -> R:
+    def with_clients(item: T) -> R:
         use_clients(clients)
         return work(item)
 
-    return list(pool.map(lent, items))
+    return with_clients
+
+
+def in_threads(pool: Executor, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``work`` on every item in ``pool``'s threads, answers in order, with this thread's clients."""
+    return list(pool.map(lent(work), items))
 
 
 def reset_clients() -> None:

@@ -13,17 +13,20 @@ reads it repaired. It is never a 500, and never read as if it were absent.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import cache as once
 from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
 from shared import write_versions
-from shared.aws import dynamodb
+from shared.aws import dynamodb, in_threads
 from shared.contracts.changes import AggregateVersion
 from shared.contracts.oxygen import EntityState, entity_aggregate
 from shared.contracts.oxygen_auth import SessionState, session_aggregate
@@ -35,6 +38,7 @@ from shared.settings import get_settings
 M = TypeVar("M", bound=BaseModel)
 STATE = "state"
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
+GETTERS = 8  # BatchGetItem requests of one ``batch_get`` in flight at once
 FIRST_PAUSE = 0.01
 MAX_PAUSE = 0.2
 
@@ -131,10 +135,24 @@ def batch_items(
                 pause = min(MAX_PAUSE, pause * 2)
 
 
+@once
+def _getters() -> ThreadPoolExecutor:
+    """Threads kept for the container's life, for the requests of a batch read of many keys."""
+    return ThreadPoolExecutor(max_workers=GETTERS, thread_name_prefix="cache-getter")
+
+
 def batch_get(keys: list[tuple[str, str]], *, consistent: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
-    """Live data for many (pk, sk) keys in as few round trips as DynamoDB allows."""
+    """Live data for many (pk, sk) keys in as few round trips as DynamoDB allows: over 100 keys,
+    their requests are in flight at the same time (a reader's 1,000 groups wait one round trip)."""
+    unique = list(dict.fromkeys(keys))
+    chunks = [unique[start : start + BATCH_GET_MAX] for start in range(0, len(unique), BATCH_GET_MAX)]
+    items: Iterator[dict[str, Any]] = batch_items(unique, consistent=consistent)
+    if len(chunks) > 1:
+        dynamodb()  # made here, once, and lent to the threads
+        read = in_threads(_getters(), lambda chunk: list(batch_items(chunk, consistent=consistent)), chunks)
+        items = itertools.chain.from_iterable(read)
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in batch_items(keys, consistent=consistent):
+    for item in items:
         data = item_data(item)
         if data is not None:
             found[(item["pk"]["S"], item["sk"]["S"])] = data
