@@ -19,18 +19,25 @@ CREATE TABLE fanout_spans (
     FOREIGN KEY (group_id, entity_id) REFERENCES group_members (group_id, entity_id)
 );
 
--- The open spans of a group (its current fanned members), counted by a broadcast: how many
--- fan-out events its write version names (at most FANOUT_LIMIT entries, whatever the group's size).
-CREATE INDEX fanout_spans_open ON fanout_spans (group_id) WHERE left_at IS NULL;
+-- How many spans of a group are open (its current fanned members), kept by the same trigger: a
+-- broadcast reads it from the group's row it locks anyway, to know how many fan-out events its
+-- write version names, without counting anything.
+ALTER TABLE groups ADD COLUMN fanned_members integer NOT NULL DEFAULT 0 CHECK (fanned_members >= 0);
 
 CREATE FUNCTION record_fanout_span() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.fanned AND (TG_OP = 'INSERT' OR NEW.joined_at IS DISTINCT FROM OLD.joined_at) THEN
         INSERT INTO fanout_spans (group_id, entity_id, joined_at, left_at)
         VALUES (NEW.group_id, NEW.entity_id, NEW.joined_at, NEW.left_at);
+        IF NEW.left_at IS NULL THEN
+            UPDATE groups SET fanned_members = fanned_members + 1 WHERE id = NEW.group_id;
+        END IF;
     ELSIF TG_OP = 'UPDATE' AND NEW.left_at IS DISTINCT FROM OLD.left_at THEN
         UPDATE fanout_spans SET left_at = NEW.left_at
-        WHERE group_id = NEW.group_id AND entity_id = NEW.entity_id AND joined_at = NEW.joined_at;
+        WHERE group_id = NEW.group_id AND entity_id = NEW.entity_id AND joined_at = NEW.joined_at AND left_at IS NULL;
+        IF FOUND THEN
+            UPDATE groups SET fanned_members = fanned_members - 1 WHERE id = NEW.group_id;
+        END IF;
     END IF;
     RETURN NULL;
 END $$;

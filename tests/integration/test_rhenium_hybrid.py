@@ -56,6 +56,18 @@ def scan_all() -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
+def fanned_members(url: str, group_id: str) -> tuple[int, int]:
+    """The group's count of fanned members, and its open spans counted."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT fanned_members, (SELECT count(*) FROM fanout_spans s WHERE s.group_id = g.id AND s.left_at IS NULL)"
+            " FROM groups g WHERE g.id = %s",
+            (group_id,),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
 def fanned(group_id: str, who: Caller) -> bool:
     data = cache.get(member_aggregate(UUID(group_id), who.entity_id))
     assert data is not None
@@ -63,7 +75,7 @@ def fanned(group_id: str, who: Caller) -> bool:
 
 
 def test_a_group_that_grows_past_the_limit_copies_to_its_first_members_and_the_rest_read_it(
-    stack: StreamDriver, limit: Any
+    stack: StreamDriver, limit: Any, postgres: str
 ) -> None:
     # Given a fan-out limit of two members, and a group that grows to three
     limit(2)
@@ -72,6 +84,7 @@ def test_a_group_that_grows_past_the_limit_copies_to_its_first_members_and_the_r
     add(stack, group, owner, early)
     add(stack, group, owner, late)
     assert [fanned(group, who) for who in (owner, early, late)] == [True, True, False]
+    assert fanned_members(postgres, group) == (2, 2)
 
     # When the owner broadcasts
     message = broadcast(stack, group, owner, "hello")
@@ -98,7 +111,9 @@ def test_a_group_that_grows_past_the_limit_copies_to_its_first_members_and_the_r
     assert read(f"/v1/messages/{message}", early).status == read(f"/v1/messages/{message}", late).status == 404
 
 
-def test_joins_and_leaves_while_a_fan_out_is_in_flight_follow_the_moment_it_was_sent(stack: StreamDriver) -> None:
+def test_joins_and_leaves_while_a_fan_out_is_in_flight_follow_the_moment_it_was_sent(
+    stack: StreamDriver, postgres: str
+) -> None:
     # Given a group of five, and a broadcast the trigger has not fanned out yet
     owner, stays, leaves, rejoins, joins = (person(stack) for _ in range(5))
     group = new_group(stack, owner)["id"]
@@ -115,6 +130,7 @@ def test_joins_and_leaves_while_a_fan_out_is_in_flight_follow_the_moment_it_was_
         body = {"entity_id": str(who.entity_id), "role": "member"}
         assert carbon_unfanned(stack, "POST", f"/v1/groups/{group}/members", owner, body=body).status == 201
     assert copies_of(message) == Counter()
+    assert fanned_members(postgres, group) == (4, 4)  # owner, stays, rejoins (again), joins
     stack.settle()
 
     # Then exactly those who were members when it was sent hold it: the re-joined one too (its

@@ -27,7 +27,8 @@ from shared.settings import get_settings
 
 # Column lists named as the state models' fields (rows are read straight into them).
 GROUP_COLUMNS = (
-    "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL AS deleted, version"
+    "id, name, description, visibility, owner_id, member_count, created_at, deleted_at IS NOT NULL AS deleted,"
+    " fanned_members, version"
 )
 MEMBER_COLUMNS = "group_id, entity_id, role, joined_at, left_at, fanned, version"
 MANAGERS = ("owner", "admin")

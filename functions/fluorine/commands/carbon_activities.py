@@ -20,10 +20,7 @@ def send_group_broadcast(cmd: SendGroupBroadcast, uow: UnitOfWork) -> MessageSta
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, MANAGERS)
     state = insert_message(uow, cmd.id, cmd.actor_id, {"to_group": cmd.group_id}, cmd.body)
-    fanned_now = uow.execute(
-        "SELECT count(*) FROM fanout_spans WHERE group_id = %s AND left_at IS NULL", (group.id,)
-    ).fetchone()[0]  # type: ignore[index]
-    for batch in range(fanout_events(fanned_now)):
+    for batch in range(fanout_events(group.fanned_members)):
         uow.left_in_place(fanout_aggregate(state.id, batch), 1)
     return state
 

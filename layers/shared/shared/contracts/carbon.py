@@ -33,6 +33,8 @@ class GroupState(BaseModel):
     member_count: int
     created_at: datetime
     deleted: bool = False
+    # Its current members whose memberships are fanned (receive its broadcasts as copies).
+    fanned_members: int = 0
     version: int = Field(ge=1)
 
 
@@ -143,7 +145,7 @@ class GroupOut(BaseModel):
 
     @classmethod
     def of(cls, state: GroupState) -> GroupOut:
-        return cls.model_validate(state.model_dump(exclude={"version", "deleted"}))
+        return cls.model_validate(state.model_dump(exclude={"version", "deleted", "fanned_members"}))
 
 
 class MyGroupOut(GroupOut):
