@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.harness import BenchEnv, Figure, Goal, sized, summary
+from bench.local_stack import local_stack
 
 CLIENTS = sized(1_000, 10)
 SAMPLES = sized(200, 3)
@@ -154,26 +152,10 @@ async def _measure(base: str, holders: list[tuple[Any, Any]]) -> dict[str, Any]:
 
 
 def run(env: BenchEnv) -> list[Figure]:
-    from infra.chaos.stack import StackProcess, stack_environment
-    from infra.local import stores
-    from infra.local.services import free_port
-    from shared.aws import reset_clients
-    from shared.settings import reset_settings
-
-    state = Path(tempfile.mkdtemp(prefix="elements-bench-live-"))
-    stack = StackProcess(free_port(), stack_environment(env.database_url, state, ADMIN), state / "stack.log")
-    stack.start()
-    try:
-        found = stores.locate(state, {"DATABASE_URL": env.database_url})
-        assert isinstance(found, stores.Stores), found
-        os.environ.update(DYNAMODB_ENDPOINT=found.dynamodb_endpoint, REALTIME_ENDPOINT=stack.url)
-        reset_settings()
-        reset_clients()
+    with local_stack(env.database_url, ADMIN, "live") as url:
         holders = _seed(CLIENTS)
         _projected(holders)
-        measured = asyncio.run(_measure(stack.url, holders))
-    finally:
-        stack.stop()
+        measured = asyncio.run(_measure(url, holders))
     latency, floor, fan_out = summary(measured["latency"]), summary(measured["floor"]), measured["fan_out"]
     load = f"{SAMPLES} direct messages, one at a time, to one of {CLIENTS} connected clients"
     hop = f"floor: a bare @connections POST → frame read, p50 {floor['p50']:.1f} ms, p99 {floor['p99']:.1f} ms"

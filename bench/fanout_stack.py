@@ -18,17 +18,15 @@ not need.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
 from bench.harness import BenchEnv, Figure, Goal, summary
+from bench.local_stack import local_stack
 
 ADMIN = ("bench_fanout_admin", "bench fanout admin password")
 POLL_S = 0.2  # coarse: every poll is work for the stack's DynamoDB, which shares its process
@@ -114,27 +112,8 @@ def _measure(base: str, database_url: str, members: int, samples: int, small_sam
 
 
 def run(env: BenchEnv, members: int, samples: int, small_samples: int) -> list[Figure]:
-    from infra.chaos.stack import StackProcess, stack_environment
-    from infra.local import stores
-    from infra.local.services import free_port
-    from shared.aws import reset_clients
-    from shared.settings import reset_settings
-
-    state = Path(tempfile.mkdtemp(prefix="elements-bench-fanout-"))
-    stack = StackProcess(free_port(), stack_environment(env.database_url, state, ADMIN), state / "stack.log")
-    stack.start()
-    try:
-        found = stores.locate(state, {"DATABASE_URL": env.database_url})
-        assert isinstance(found, stores.Stores), found
-        os.environ.update(DYNAMODB_ENDPOINT=found.dynamodb_endpoint)
-        reset_settings()
-        reset_clients()
-        measured = _measure(stack.url, env.database_url, members, samples, small_samples)
-    finally:
-        stack.stop()
-        os.environ.pop("DYNAMODB_ENDPOINT", None)
-        reset_settings()
-        reset_clients()
+    with local_stack(env.database_url, ADMIN, "fanout") as url:
+        measured = _measure(url, env.database_url, members, samples, small_samples)
     small, big, complete = summary(measured["small"]), summary(measured["big"]), summary(measured["complete"])
     note = f"{samples} broadcasts to {members:,} fanned members, one at a time; {small_samples} to a group of one"
     return [

@@ -29,7 +29,7 @@ from bench.capacity.meter import Meter, metering
 
 HERE = Path(__file__).parent
 COSTS = HERE.parent / "capacity_costs.json"
-GROUP_SIZE = 50  # the measured group's members (a broadcast's cost does not grow with it: fan-out on read)
+GROUP_SIZE = 50  # the measured group's members (a broadcast's request does not grow with it; its copies do)
 MEMBER_OF = 3  # groups the inbox reader belongs to (an inbox page reads one partition per group)
 
 

@@ -89,7 +89,8 @@ def hand_over(group_id: UUID, body: OwnerBody, call: Call) -> internal.CallResul
 
 
 def broadcast(group_id: UUID, body: BroadcastBody, call: Call) -> internal.CallResult[MessageState]:
-    """One message row for the whole group: members' inboxes read it (fan-out on read)."""
+    """One message row for the whole group; its copies into members' inboxes are written later, from
+    the change feed (docs/architecture.md, "Messaging fan-out")."""
     command = SendGroupBroadcast(id=uuid.uuid4(), group_id=group_id, actor_id=call.entity_id, body=body.body)
     return internal.call("fluorine", command, MessageState, call.context)
 

@@ -128,3 +128,25 @@ def test_the_unread_count_is_what_the_unread_inbox_lists_and_follows_read_marks_
     # And GraphQL answers the same count
     query = {"query": "{ unreadCount }"}
     assert client.post("/v1/graphql", json=query, headers=bob.headers).json() == {"data": {"unreadCount": before - 1}}
+
+
+def test_a_group_broadcast_is_in_every_members_inbox_and_unread_count_once_its_writer_reads_it_back(
+    client: httpx.Client,
+) -> None:
+    owner, member = register(client), register(client)
+    group = client.post("/v1/groups", json={"name": "Hybrid"}, headers=owner.headers).json()
+    assert client.post(f"/v1/groups/{group['id']}/join", headers=member.headers).status_code == 201
+    text = f"copied {uuid.uuid4()}"
+    sent = client.post(f"/v1/groups/{group['id']}/broadcast", json={"body": text}, headers=owner.headers)
+    assert_written(sent, 202)
+    # The broadcast's write version names its fan-out: once the writer reads with it, every copy is in
+    settled(client, owner.headers, sent)
+    copies = [m for m in inbox(client, member) if text in m["body"]]
+    assert [(m["id"], m["to"], m["read"]) for m in copies] == [(sent.json()["id"], {"group_id": group["id"]}, False)]
+    count = client.get("/v1/messages/unread-count", headers=member.headers).json()["unread"]
+    assert count == len(inbox(client, member, unread="true", limit=100))
+    assert client.get(f"/v1/messages/{sent.json()['id']}", headers=member.headers).status_code == 200
+    marked = client.post(f"/v1/messages/{sent.json()['id']}/read", headers=member.headers)
+    assert_written(marked, 204)
+    after = client.get("/v1/messages/unread-count", headers=fresh(member.headers, marked))
+    assert after.json() == {"unread": count - 1}

@@ -56,6 +56,18 @@ def scan_all() -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
+def group_of_five_in_batches_of_two(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Caller, list[Caller], str]:
+    """A group of an owner and four members, whose fan-outs emit an event per two recipients."""
+    monkeypatch.setattr(fluorine_rhenium, "FANOUT_BATCH", 2)
+    owner, *members = (person(stack) for _ in range(5))
+    group = new_group(stack, owner)["id"]
+    for who in members:
+        add(stack, group, owner, who)
+    return owner, members, group
+
+
 def fanned_members(url: str, group_id: str) -> tuple[int, int]:
     """The group's count of fanned members, and its open spans counted."""
     with psycopg.connect(url) as conn:
@@ -152,11 +164,7 @@ def test_a_fan_out_retried_after_a_failure_mid_batch_writes_every_copy_once(
     stack: StreamDriver, postgres: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given fan-out events of two recipients each, and a read cache that fails once, mid-event
-    monkeypatch.setattr(fluorine_rhenium, "FANOUT_BATCH", 2)
-    owner, *members = (person(stack) for _ in range(5))
-    group = new_group(stack, owner)["id"]
-    for who in members:
-        add(stack, group, owner, who)
+    owner, members, group = group_of_five_in_batches_of_two(stack, monkeypatch)
     message = carbon_unfanned(stack, "POST", f"/v1/groups/{group}/broadcast", owner, body={"body": "x"}).body["id"]
     real = projector.put_unconditionally
     failures = iter([True])
@@ -255,11 +263,7 @@ def test_a_broadcasts_write_version_names_its_fan_out_and_a_read_with_it_waits_f
     stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given fan-out events of two recipients each, and a group of five
-    monkeypatch.setattr(fluorine_rhenium, "FANOUT_BATCH", 2)
-    owner, *members = (person(stack) for _ in range(5))
-    group = new_group(stack, owner)["id"]
-    for who in members:
-        add(stack, group, owner, who)
+    owner, members, group = group_of_five_in_batches_of_two(stack, monkeypatch)
 
     # When the owner broadcasts, and only the message reaches the read side
     sent = carbon_unfanned(stack, "POST", f"/v1/groups/{group}/broadcast", owner, body={"body": "x"})

@@ -120,22 +120,20 @@ def my_groups_page(
 
 def every_membership(entity_id: UUID) -> list[MemberState]:
     """Every membership the entity has had (current and left), deleted groups' included."""
-    found: list[MemberState] = []
-    cursor = None
-    while True:
-        # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
-        items, cursor = cache.query_page(f"groups_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
-        found += [decode(MemberState, i) for i in items]
-        if cursor is None:
-            return found
+    return _memberships_on(f"groups_of#{entity_id}")
 
 
 def read_time_memberships(entity_id: UUID) -> list[MemberState]:
     """The entity's memberships (current and left) that are not fanned: usually none, one query."""
+    return _memberships_on(f"read_time_of#{entity_id}")
+
+
+def _memberships_on(partition: str) -> list[MemberState]:
     found: list[MemberState] = []
     cursor = None
     while True:
-        items, cursor = cache.query_page(f"read_time_of#{entity_id}", index="gsi2", limit=1000, cursor=cursor)
+        # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
+        items, cursor = cache.query_page(partition, index="gsi2", limit=1000, cursor=cursor)
         found += [decode(MemberState, i) for i in items]
         if cursor is None:
             return found
