@@ -19,7 +19,12 @@ from shared.errors import NotReady, Unauthorized
 from tests.support.tokens import token_for
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/GET/v1/entities/me"
-OLD = int(time.time()) - FRESH_TOKEN_SECONDS - 60  # issued well before the read side could lag
+
+
+def old() -> int:
+    """An issue time well before the read side could lag, taken when the test runs: a time taken
+    at import would leave the token expired in a suite that runs longer than its lifetime."""
+    return int(time.time()) - FRESH_TOKEN_SECONDS - 60
 
 
 def entity(entity_id: uuid.UUID, *, roles: list[str] | None = None, status: str = "active") -> EntityState:
@@ -71,7 +76,7 @@ def test_an_old_token_whose_holder_the_read_side_does_not_know_is_refused(missin
     who, sid = uuid.uuid4(), uuid.uuid4()
     known_entity = None if missing in ("entity", "both") else entity(who, roles=["admin"])
     known_session = None if missing in ("session", "both") else live(who, sid)
-    token = token_for(who, roles=["admin"], session_id=sid, issued_at=OLD)
+    token = token_for(who, roles=["admin"], session_id=sid, issued_at=old())
     # When / Then: refused, never allowed on the token's own claims
     with pytest.raises(Unauthorized):
         authorize(event(token), knows(known_entity, known_session))
@@ -118,7 +123,7 @@ def test_no_repair_for_lag_and_a_failed_repair_decides_as_before() -> None:
     assert asked == []
     # An old one whose repair could not be made: refused, never allowed on its claims
     with pytest.raises(Unauthorized):
-        authorize(event(token_for(who, session_id=sid, issued_at=OLD)), knows(None, None), repair=failing)
+        authorize(event(token_for(who, session_id=sid, issued_at=old())), knows(None, None), repair=failing)
     assert len(asked) == 1
 
 

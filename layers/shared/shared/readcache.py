@@ -17,10 +17,9 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache as once
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +33,9 @@ from shared.errors import AppError, NotReady
 from shared.observability import logger
 from shared.repair import request_repair
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 M = TypeVar("M", bound=BaseModel)
 STATE = "state"
@@ -137,7 +139,10 @@ def batch_items(
 
 @once
 def _getters() -> ThreadPoolExecutor:
-    """Threads kept for the container's life, for the requests of a batch read of many keys."""
+    """Threads kept for the container's life, for the requests of a batch read of many keys (made,
+    and their module imported, by the first such read: most functions never make one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     return ThreadPoolExecutor(max_workers=GETTERS, thread_name_prefix="cache-getter")
 
 
