@@ -26,10 +26,6 @@ def fresh_database() -> Iterator[str]:
     name = f"elements_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-        # A test database need not survive its server's crash: commits do not wait for the WAL's
-        # flush to disk (every test commits hundreds of times; on a slow disk that was most of
-        # the suite's time). Nothing a test checks depends on it: no test crashes the server.
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = psycopg.conninfo.make_conninfo(base, dbname=name)
     try:
         migrate(url)
