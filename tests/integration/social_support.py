@@ -58,10 +58,13 @@ def _call(module: str, method: str, path: str, caller: Caller | None, **kwargs: 
 
 
 def carbon(stack: StreamDriver, method: str, path: str, caller: Caller | None, **kwargs: Any) -> Answer:
-    """A write through Carbon's handler, then the change feed delivered to both of its consumers
-    (the read side, and Rhenium's trigger, which fans group broadcasts out) until it is quiet."""
+    """A write through Carbon's handler, then the change feed drained to the read side; a group
+    broadcast's also to Rhenium's trigger, which fans it out, until the feed is quiet."""
     answer = _call("carbon.app", method, path, caller, **kwargs)
-    stack.settle()
+    if path.endswith("/broadcast"):
+        stack.settle()
+    else:
+        stack.drain()
     return answer
 
 
@@ -75,7 +78,7 @@ def carbon_unfanned(stack: StreamDriver, method: str, path: str, caller: Caller 
 
 def rhenium(stack: StreamDriver, method: str, path: str, caller: Caller | None, **kwargs: Any) -> Answer:
     answer = _call("rhenium.app", method, path, caller, **kwargs)
-    stack.settle()
+    stack.drain()
     return answer
 
 
