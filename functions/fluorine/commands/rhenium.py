@@ -41,6 +41,8 @@ COVERING_SPANS = """
     SELECT {columns} FROM fanout_spans s JOIN groups gr ON gr.id = s.group_id AND gr.deleted_at IS NULL
     WHERE s.group_id = m.to_group AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
 """
+# Whether the entity (``%(entity)s``) holds a copy of ``m``: a fanned span of it covered the sending.
+DELIVERED = f"m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns='1')} AND s.entity_id = %(entity)s)"
 # Who may see a message: its sender, its direct recipient, a member of its group whose current
 # membership covered the moment it was sent or who holds a copy of it (in a live group), or, for a
 # platform broadcast, every entity that already existed when it was sent.
@@ -50,13 +52,12 @@ VISIBLE_TO = f"""
         SELECT 1 FROM group_members g JOIN groups gr ON gr.id = g.group_id AND gr.deleted_at IS NULL
         WHERE g.group_id = m.to_group AND g.entity_id = %(entity)s
           AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)))
-    OR (m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns="1")} AND s.entity_id = %(entity)s))
+    OR ({DELIVERED})
     OR (m.to_all AND EXISTS (SELECT 1 FROM entities e WHERE e.id = %(entity)s AND e.created_at <= m.sent_at))
 """
-DELIVERED = f"m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns='1')} AND s.entity_id = %(entity)s)"
 # A fan-out's recipients: the fanned memberships whose span covered the moment ``m`` was sent. A
 # group deleted since is not left out: reads drop its copies, and the count its broadcast's write
-# version was given at sending (``fanned_now``) stays the count of the events it waits for.
+# version was given at sending (``groups.fanned_members``) stays the count of the events it waits for.
 AUDIENCE = """
     SELECT s.entity_id FROM messages m JOIN fanout_spans s ON s.group_id = m.to_group
     WHERE m.id = %s AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
