@@ -76,10 +76,12 @@ def _publish_deadline(context: Any) -> float | None:
 def prime() -> None:
     """Every command is parsed by the bus's registry, runs on PostgreSQL and is published to the
     change feed: the registry, the DynamoDB client, the keys, the connection (closed again before a
-    snapshot by ``fluorine.db.close``: a restored environment opens its own on its first command)."""
+    snapshot by ``fluorine.db.close``: a restored environment opens its own on its first command),
+    and a rehearsal of the common commands on it, rolled back (``fluorine.rehearsal``)."""
     from fluorine.commands import load_all
+    from fluorine.rehearsal import rehearse
 
     load_all()
     prime_dynamodb()
     write_version_key()
-    connection()
+    rehearse(connection())

@@ -29,22 +29,27 @@ def sweep(conn: psycopg.Connection, *, grace_seconds: float = GRACE_SECONDS, bat
     # No row lock is held while publishing: two sweepers racing put the same items twice, and the
     # change feed's conditional puts make the second put a no-op.
     with conn.transaction():
-        rows = conn.execute(
-            "SELECT seq, aggregate, version, event_type, payload, occurred_at, correlation_id FROM outbox"
-            " WHERE published_at IS NULL AND occurred_at < now() - make_interval(secs => %s)"
-            " ORDER BY seq LIMIT %s",
-            (grace_seconds, batch),
-        ).fetchall()
-    records = [
+        records = unpublished(conn, grace_seconds, batch)
+    if records:
+        publish(conn, records)
+        logger.info("swept unpublished outbox rows", extra={"count": len(records)})
+    return len(records)
+
+
+def unpublished(conn: psycopg.Connection, grace_seconds: float, batch: int) -> list[ChangeRecord]:
+    """Up to ``batch`` unpublished rows older than ``grace_seconds``, oldest first."""
+    rows = conn.execute(
+        "SELECT seq, aggregate, version, event_type, payload, occurred_at, correlation_id FROM outbox"
+        " WHERE published_at IS NULL AND occurred_at < now() - make_interval(secs => %s)"
+        " ORDER BY seq LIMIT %s",
+        (grace_seconds, batch),
+    ).fetchall()
+    return [
         ChangeRecord(
             seq=r[0], aggregate=r[1], version=r[2], event_type=r[3], payload=r[4], occurred_at=r[5], correlation_id=r[6]
         )
         for r in rows
     ]
-    if records:
-        publish(conn, records)
-        logger.info("swept unpublished outbox rows", extra={"count": len(records)})
-    return len(records)
 
 
 def expire_holds(conn: psycopg.Connection, *, batch: int = EXPIRY_BATCH) -> int:
@@ -96,8 +101,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
 @snapstart.prime()
 def prime() -> None:
     """Every run expires holds through the bus (its registry) on PostgreSQL (its connection). The
-    DynamoDB client stays lazy: only a run that finds rows to publish needs it, and most find none."""
+    DynamoDB client stays lazy: only a run that finds rows to publish needs it, and most find none.
+
+    A run is rehearsed on the connection (``rehearse``): the init pays what a first run pays."""
     from fluorine.commands import load_all
 
     load_all()
-    connection()  # closed before a snapshot, were there one: fluorine.db.close
+    rehearse(connection())  # closed before a snapshot, were there one: fluorine.db.close
+
+
+def rehearse(conn: psycopg.Connection) -> None:
+    """A run's statements on ``conn``, in a transaction that is rolled back: their first run in an
+    interpreter and on a new PostgreSQL backend costs several times a later one (psycopg's adapters
+    and query conversions, the backend's catalog caches). Nothing is expired, published or pruned."""
+    with conn.transaction(force_rollback=True):
+        bus.execute(ExpireHolds(limit=1).model_dump(mode="json"), conn)
+        unpublished(conn, GRACE_SECONDS, 1)
+        prune(conn)
