@@ -16,7 +16,6 @@ import hashlib
 import hmac
 from uuid import UUID
 
-from shared.auth.keys import write_version_key
 from shared.contracts.changes import AGGREGATE_PATTERN, AggregateVersion
 
 PREFIX = "v1"
@@ -37,6 +36,11 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(payload: bytes) -> bytes:
+    # Imported here: the keys module brings PyJWT and cryptography (~70 ms of an init), which the
+    # functions that only import this module (the projector, the maintenance function) never need.
+    # Those that issue or check tokens load the key in their prime (``write_version_key()``).
+    from shared.auth.keys import write_version_key
+
     return hmac.new(write_version_key(), payload, hashlib.sha256).digest()[:MAC_BYTES]
 
 
