@@ -28,6 +28,7 @@ from typing import Any
 from bench import coldstart_events as events
 from bench import coldstart_stage as stage
 from bench.harness import BenchEnv, Figure, Goal, sized
+from bench.pgbench_floor import pgbench_floor
 from infra.local.template import load, read
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,7 @@ PROBE = Path(__file__).with_name("coldstart_probe.py")
 RUNS = sized(7, 1)
 WARM_EVENTS = sized(3, 1)
 FUNCTIONS = sized(None, 2)  # how many of the template's functions (None: all)
+FLOOR_SECONDS = sized(5, 1)  # each of the two pgbench runs of the new-connection floor
 REFERENCE = "reference_powertools_handler"
 NO_SLOWER = Goal("value_at_most", 1.0, "init+first no slower than the reference handler's")
 MEDIAN_GOAL = Goal("value_at_most", 0.75, "median function's init+first at most 0.75x the reference handler's")
@@ -135,9 +137,27 @@ def against_reference(runs: list[Sample], reference: list[Sample]) -> float:
     )
 
 
+def new_connection_floor(env: BenchEnv) -> list[Figure]:
+    """PostgreSQL's own cost of a new connection, the floor under a restored function's first
+    command (its connection cannot be in a snapshot): pgbench's tpcb-like at one client with a new
+    connection per transaction (``-C``: a backend started, its catalog caches cold) against the same
+    on one warm connection, on the same server."""
+    with pgbench_floor(env.database_url) as floor:
+        warm = floor.latency("tpcb-like", FLOOR_SECONDS, reconnect=False)
+        cold = floor.latency("tpcb-like", FLOOR_SECONDS, reconnect=True)
+    if warm is None or cold is None:
+        return [Figure("coldstart.postgres_new_connection.first_transaction", 0.0, "ms", note=floor.absent)]
+    what = "pgbench tpcb-like, 1 client: a transaction on a new connection (-C) against one on a warm connection"
+    return [
+        Figure("coldstart.postgres_new_connection.first_transaction", cold, "ms", "warm connection", warm, what),
+        Figure("coldstart.postgres_new_connection.added", cold - warm, "ms", note=what),
+    ]
+
+
 def run(env: BenchEnv) -> list[Figure]:
     load_before = os.getloadavg()[0]
     samples = measure()
+    floor = new_connection_floor(env)
     load_after = os.getloadavg()[0]
     note = f"median of {RUNS} fresh interpreters; load average {load_before:.2f} before, {load_after:.2f} after"
     total = {name: statistics.median(s.init + s.first for s in runs) for name, runs in samples.items()}
@@ -177,4 +197,4 @@ def run(env: BenchEnv) -> list[Figure]:
             note=ROUNDS,
         )
     )
-    return figures
+    return figures + floor

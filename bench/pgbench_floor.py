@@ -38,6 +38,18 @@ class Floor:
         measured = self.run(["-b", builtin], clients, seconds, transactions)
         return None if measured is None else measured[0]
 
+    def latency(self, builtin: str, seconds: int, *, reconnect: bool) -> float | None:
+        """Average latency in ms of pgbench's ``builtin`` script at one client; with ``reconnect``,
+        each transaction on a new connection (``-C``): what a transaction costs on a new backend."""
+        if self.absent is not None:
+            return None
+        done = self._pgbench("-b", builtin, "-c", "1", "-T", str(seconds), *(["-C"] if reconnect else []))
+        found = LATENCY.search(done) if done is not None else None
+        if found is None:
+            self.absent = self.absent or f"pgbench printed no latency: {(done or '')[-300:]!r}"
+            return None
+        return float(found.group(1))
+
     def run(
         self, script: list[str], clients: int, seconds: int | None, transactions: int = 0
     ) -> tuple[float, float] | None:
