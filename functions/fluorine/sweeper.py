@@ -98,6 +98,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     raise AssertionError("unreachable")
 
 
+def rehearse(conn: psycopg.Connection) -> None:
+    """A run's statements on ``conn``, in a transaction that is rolled back: their first run in an
+    interpreter and on a new PostgreSQL backend costs several times a later one (psycopg's adapters
+    and query conversions, the backend's catalog caches). Nothing is expired, published or pruned."""
+    with conn.transaction(force_rollback=True):
+        bus.execute(ExpireHolds(limit=1).model_dump(mode="json"), conn)
+        unpublished(conn, GRACE_SECONDS, 1)
+        prune(conn)
+
+
+# Decorated last: an on-demand init in Lambda runs it here, so what it calls must be defined above.
 @snapstart.prime()
 def prime() -> None:
     """Every run expires holds through the bus (its registry) on PostgreSQL (its connection). The
@@ -108,13 +119,3 @@ def prime() -> None:
 
     load_all()
     rehearse(connection())  # closed before a snapshot, were there one: fluorine.db.close
-
-
-def rehearse(conn: psycopg.Connection) -> None:
-    """A run's statements on ``conn``, in a transaction that is rolled back: their first run in an
-    interpreter and on a new PostgreSQL backend costs several times a later one (psycopg's adapters
-    and query conversions, the backend's catalog caches). Nothing is expired, published or pruned."""
-    with conn.transaction(force_rollback=True):
-        bus.execute(ExpireHolds(limit=1).model_dump(mode="json"), conn)
-        unpublished(conn, GRACE_SECONDS, 1)
-        prune(conn)

@@ -55,11 +55,15 @@ def staged(database_url: str) -> Iterator[tuple[stage.People, dict[str, str]]]:
 
 
 def first_request_after_hooks(name: str, handler: str, people: stage.People, env: dict[str, str]) -> dict[str, Any]:
-    _, event, expect = events.EVENTS[name]
-    spec = {"handler": handler, "snapstart": True, "events": [event(people)], "expect": expect}
     # In Lambda the function's name is set (shared/snapstart.py primes eagerly only there); here
     # the priming must come from the hooks alone.
     env = {k: v for k, v in env.items() if k != "AWS_LAMBDA_FUNCTION_NAME"}
+    return probe(name, handler, people, env, snapstart=True)
+
+
+def probe(name: str, handler: str, people: stage.People, env: dict[str, str], *, snapstart: bool) -> dict[str, Any]:
+    _, event, expect = events.EVENTS[name]
+    spec = {"handler": handler, "snapstart": snapstart, "events": [event(people)], "expect": expect}
     done = subprocess.run(  # noqa: S603 - our own interpreter and probe
         [sys.executable, str(PROBE)], input=json.dumps(spec), env=env, capture_output=True, text=True, cwd=ROOT
     )
@@ -79,4 +83,20 @@ def test_the_first_request_after_the_before_snapshot_hooks_imports_no_module(
     out = first_request_after_hooks(name, handler, people, env)
 
     # Then the prime succeeded, and the request imported nothing: everything it needs is in the snapshot
+    assert out["imported_by_first"] == []
+
+
+@pytest.mark.parametrize(("name", "handler"), [(n, fn.handler) for n, fn in FUNCTIONS], ids=[n for n, _ in FUNCTIONS])
+def test_an_on_demand_init_primes_without_failing(
+    staged: tuple[stage.People, dict[str, str]], name: str, handler: str
+) -> None:
+    # Given a fresh interpreter set up as Lambda's on-demand init (the function's name set): the
+    # prime runs while the handler's module is imported, at its decorator, not in a hook later
+    people, env = staged
+    env = {**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
+
+    # When the handler is imported and its most common event handled
+    out = probe(name, handler, people, env, snapstart=False)
+
+    # Then the prime did not fail (what it calls was defined by then), and the request imported nothing
     assert out["imported_by_first"] == []
