@@ -29,7 +29,7 @@ from bench.harness import BenchEnv, Figure, Goal, summary
 from bench.local_stack import local_stack
 
 ADMIN = ("bench_fanout_admin", "bench fanout admin password")
-POLL_S = 0.2  # coarse: every poll is work for the stack's DynamoDB, which shares its process
+POLL_S = 0.2  # coarse: every poll is work for the stack's DynamoDB server, which the projector waits on
 DEADLINE_S = 120.0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,20 +43,32 @@ class Services:
 
 
 def start_dynamodb() -> tuple[str, Any]:
-    import logging
-
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    # Keep-alive: werkzeug's handler speaks HTTP/1.0 unless told, so every request paid a new TCP
-    # connection (a tenth of the stack's CPU during a fan-out's thousands of batch writes).
-    MotoRequestHandler.protocol_version = "HTTP/1.1"
-
+    """moto's DynamoDB server in a process of its own (``infra.local.dynamodb_server``); its
+    endpoint and how to stop it."""
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return f"http://127.0.0.1:{port}", server.stop
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", "infra.local.dynamodb_server", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    ready = server.stdout.readline() if server.stdout is not None else ""
+    if ready.strip() != "ready":
+        server.kill()
+        raise RuntimeError(f"the local DynamoDB server did not start (exit status {server.wait()})")
+
+    def stop() -> None:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+    return f"http://127.0.0.1:{port}", stop
 
 
 def start_postgres(data_dir: Path | None = None) -> tuple[str, Any]:
