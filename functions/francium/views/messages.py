@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as once
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from francium import cache
@@ -245,27 +245,56 @@ def inbox_page(
 def unread_count(entity_id: UUID) -> int:
     """How many messages ``inbox_page(unread=True)`` would list, over all its pages.
 
+    In two rounds of reads at the same time, three when the reader was in a group deleted since:
+    first the reader, its memberships and its own partition's counts (direct messages and copies:
+    they need nothing else); then whether its groups are live, with the counts of the platform
+    (since its registration) and of the groups it reads at read time (each counted at once and
+    dropped if its group turns out deleted); last, for groups deleted since, its copies of their
+    broadcasts and its reads of them, counted again by group and taken off its own partition's
+    count (deleted groups are rare, and so is this round).
+
     A read mark projected before its message (the read side lagging on one aggregate) would make a
-    source count below zero for a moment: a source never counts less than nothing. The caller's
-    copies of the broadcasts of groups deleted since are in its own partition's count: they are
-    counted again by group and taken off (deleted groups are rare, and so is this).
+    source count below zero for a moment: a source never counts less than nothing.
     """
-    me, every = reader(entity_id, groups.every_membership)
-    in_live = groups.in_live_groups(every)
-    all_sources = sources(entity_id, me, in_live)
-    deleted = list({m.group_id for m in every} - {m.group_id for m in in_live})
-    # Every count at once: per source, its messages and the reader's read marks in its window; per
-    # deleted group, the reader's copies of it and its reads of them (taken off the own partition's).
-    tallies = [Tally(s.partition, reads_partition(entity_id, s.partition), "gsi1", *window(s)) for s in all_sources]
-    tallies += [
-        Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST, gone=True)
-        for g in deleted
-    ]
-    tallies = [t for t in tallies if t.low <= t.high]  # an empty window counts nothing
-    queries = [(t, partition) for t in tallies for partition in (t.sent, t.read)]
+    own = Tally(f"inbox#{entity_id}", reads_partition(entity_id, f"inbox#{entity_id}"), "gsi1", LOWEST, HIGHEST)
+    me, every, (own_unread,) = together(
+        lambda: entity(entity_id), lambda: groups.every_membership(entity_id), lambda: unread_in([own])
+    )
+    read_time = [m for m in every if not m.fanned]
+    tallies = [source_tally(entity_id, s) for s in sources(entity_id, me, read_time) if s.partition != own.sent]
+    live, counted = together(lambda: groups.in_live_groups(every), lambda: unread_in(tallies))
+    live_groups = {m.group_id for m in live}
+    unread: int = own_unread + sum(
+        n for t, n in zip(tallies, counted, strict=True) if t.group is None or t.group in live_groups
+    )
+    deleted = list({m.group_id for m in every} - live_groups)
+    if deleted:
+        gone = [
+            Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
+            for g in deleted
+        ]
+        unread -= sum(unread_in(gone))
+    return max(0, unread)
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Each of ``calls``, at the same time; their answers in order."""
+    return at_once(lambda call: call(), list(calls))
+
+
+def source_tally(entity_id: UUID, source: Source) -> Tally:
+    """The unread of one source: its messages in the reader's window less the reader's read marks."""
+    group = UUID(source.partition.removeprefix("gbox#")) if source.partition.startswith("gbox#") else None
+    return Tally(source.partition, reads_partition(entity_id, source.partition), "gsi1", *window(source), group)
+
+
+def unread_in(tallies: list[Tally]) -> list[int]:
+    """Each tally's unread (never below zero), its two counts all at once."""
+    tallies_ = [t for t in tallies if t.low <= t.high]  # an empty window counts nothing
+    queries = [(t, partition) for t in tallies_ for partition in (t.sent, t.read)]
     counts = at_once(lambda q: cache.count_range(q[1], index=q[0].index, low=q[0].low, high=q[0].high), queries)
-    unread = {t: max(0, sent - read) for t, sent, read in zip(tallies, counts[::2], counts[1::2], strict=True)}
-    return max(0, sum(n for t, n in unread.items() if not t.gone) - sum(n for t, n in unread.items() if t.gone))
+    found = {id(t): max(0, sent - read) for t, sent, read in zip(tallies_, counts[::2], counts[1::2], strict=True)}
+    return [found.get(id(t), 0) for t in tallies]
 
 
 @dataclass(frozen=True)
@@ -277,7 +306,7 @@ class Tally:
     index: str
     low: str
     high: str
-    gone: bool = False  # copies of a deleted group, counted in the own partition: taken off
+    group: UUID | None = None  # a group's partition, read at read time: counted only while the group is live
 
 
 def message(message_id: UUID) -> MessageState | None:
