@@ -170,20 +170,23 @@ def metering() -> Iterator[Meter]:
     import boto3
     import psycopg
 
-    from shared.aws import reset_clients
+    from shared.aws import reset_clients, session
 
     meter = Meter()
     reset_clients()  # a client copies its session's handlers when made: make them again, after these
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
-    events = boto3.DEFAULT_SESSION._session.get_component("event_emitter")  # type: ignore[union-attr]
+    # The functions' clients come from shared.aws's botocore session, not boto3's default one (which
+    # the set-up's own clients use): both sessions' clients are counted.
+    emitters = [s.get_component("event_emitter") for s in (boto3.DEFAULT_SESSION._session, session())]  # type: ignore[union-attr]
     listener = _Listener(meter)
 
     def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["meter_params"] = dict(params)  # the API's parameters, before serialization
 
-    events.register("before-parameter-build.dynamodb", keep_params, unique_id="capacity-meter-before")
-    events.register("after-call.dynamodb", listener.after, unique_id="capacity-meter-after")
+    for events in emitters:
+        events.register("before-parameter-build.dynamodb", keep_params, unique_id="capacity-meter-before")
+        events.register("after-call.dynamodb", listener.after, unique_id="capacity-meter-after")
     original = psycopg.Cursor.execute
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -196,5 +199,6 @@ def metering() -> Iterator[Meter]:
     finally:
         reset_clients()
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
-        events.unregister("before-parameter-build.dynamodb", unique_id="capacity-meter-before")
-        events.unregister("after-call.dynamodb", unique_id="capacity-meter-after")
+        for events in emitters:
+            events.unregister("before-parameter-build.dynamodb", unique_id="capacity-meter-before")
+            events.unregister("after-call.dynamodb", unique_id="capacity-meter-after")

@@ -62,3 +62,29 @@ def test_a_put_is_billed_per_1_kb_written() -> None:
     params = {"TableName": "ChangeFeedTable", "Item": {**key("wallet#1"), "body": {"S": "z" * 1500}}}
     (request,) = metered("PutItem", params, {}).dynamo
     assert request.write_units == 2
+
+
+def test_the_calls_of_the_functions_own_clients_are_metered() -> None:
+    # Given moto's DynamoDB holding a table, and the meter on
+    from moto import mock_aws
+
+    from bench.capacity.meter import metering
+    from shared.aws import dynamodb
+
+    with mock_aws():
+        import boto3
+
+        boto3.client("dynamodb").create_table(  # the test stage's region, as the functions'
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with metering() as meter:
+            # When a function reads through its own client (shared.aws's botocore session, not boto3's)
+            dynamodb().get_item(TableName="t", Key=key("entity#1"))
+    # Then the read is counted
+    assert [(r.operation, r.table) for r in meter.dynamo] == [("GetItem", "t")]
