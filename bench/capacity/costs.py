@@ -11,7 +11,10 @@ per action, and corrects two things a small measured world understates:
   projected into (``ProjectionType: ALL``, same size), billed as the table's writes are; the meter
   counts the table's write only. ``INDEX_COPIES`` is each item family's number of indexes
   (functions/francium/views: messages gsi1; wallets gsi1; transfers' history gsi1 + gsi2; holds
-  gsi1 + gsi2; memberships gsi2).
+  gsi1 + gsi2; memberships gsi2; a broadcast's copies gsi1 + gsi2).
+* **Audience.** A group broadcast writes a copy per fanned member (issue #16): the measured group
+  has ``group_size`` members, the modelled groups their own average; ``with_audience`` scales the
+  copies' writes and their batch requests to it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import Any
 COSTS = Path(__file__).parent.parent / "capacity_costs.json"
 FULL_PAGE_RRU = 1.5
 FEEDS = ("inbox", "gbox", "pbox")
-INDEX_COPIES = {"message": 1, "wallet": 1, "transfer": 2, "hold": 2, "member": 1, "asset": 1}
+INDEX_COPIES = {"message": 1, "wallet": 1, "transfer": 2, "hold": 2, "member": 1, "asset": 1, "fanout": 2}
 CHANGE_FEED = "ChangeFeedTable"
 READ_CACHE = "ReadCacheTable"
+COPIES = f"{READ_CACHE}:fanout"  # a group broadcast's copies, one per fanned member (and a marker per batch)
 
 # Which function serves each action (the authorizer runs before the others; see model.authorizer_calls).
 FUNCTION = {
@@ -71,6 +75,19 @@ class ActionCost:
     wru: dict[str, float] = field(default_factory=dict)  # per table, index copies included
     partition_rru: dict[str, float] = field(default_factory=dict)  # per "table[/index]:family"
     partition_requests: dict[str, float] = field(default_factory=dict)
+    copy_wru: float = 0.0  # of wru[READ_CACHE]: a group broadcast's copies, index copies included
+    copy_writes: float = 0.0  # of projector_writes: the copies' BatchWriteItem requests
+
+    def with_audience(self, members: float, measured: float) -> ActionCost:
+        """The same action for a group of ``members`` fanned members (its copies scale with them)."""
+        if not self.copy_wru or measured <= 0:
+            return self
+        scale = members / measured
+        wru = {**self.wru, READ_CACHE: self.wru[READ_CACHE] + self.copy_wru * (scale - 1)}
+        writes = self.projector_writes + self.copy_writes * (scale - 1)
+        return replace(
+            self, wru=wru, copy_wru=self.copy_wru * scale, copy_writes=self.copy_writes * scale, projector_writes=writes
+        )
 
     def with_groups(self, groups: float, measured: float) -> ActionCost:
         """The same action for a caller in ``groups`` groups (a page reads one gbox per group)."""
@@ -109,6 +126,7 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
             _add(requests, where, used["requests"])
             if table == READ_CACHE and family in INDEX_COPIES:
                 _add(wru, READ_CACHE, used["write_units"] * INDEX_COPIES[family])
+    copies = downstream["dynamodb_partitions"].get(COPIES, {})
     down_tables = downstream["dynamodb"]
     return ActionCost(
         name=name,
@@ -127,6 +145,8 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
         wru=wru,
         partition_rru=parts,
         partition_requests=requests,
+        copy_wru=copies.get("write_units", 0.0) * (1 + INDEX_COPIES["fanout"]),
+        copy_writes=copies.get("requests", 0.0),
     )
 
 
@@ -136,9 +156,16 @@ class Costs:
     measured_groups: float  # groups the measured inbox reader belongs to
     measured_at: str
     commit: str
+    measured_group_size: float = 1.0  # members of the measured group (its broadcast's copies)
 
 
 def load_costs(path: Path = COSTS) -> Costs:
     raw = json.loads(path.read_text())
     actions = {name: action_cost(name, measured) for name, measured in raw["actions"].items()}
-    return Costs(actions, raw.get("reader_groups", 1), raw.get("measured_at", "?"), raw.get("commit", "?"))
+    return Costs(
+        actions,
+        raw.get("reader_groups", 1),
+        raw.get("measured_at", "?"),
+        raw.get("commit", "?"),
+        raw.get("group_size", 1),
+    )

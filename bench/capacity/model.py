@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from bench.capacity.costs import CHANGE_FEED, READ_CACHE, ActionCost, Costs
+from bench.capacity.costs import CHANGE_FEED, FULL_PAGE_RRU, READ_CACHE, ActionCost, Costs
 from bench.capacity.limits import (
     HOURS_PER_MONTH,
     LIMITS,
@@ -25,6 +25,7 @@ from bench.capacity.limits import (
 )
 
 DAY = 86_400
+FANOUT_LIMIT = 10_000  # a group's first members get copies of its broadcasts (Settings.fanout_limit)
 
 # What one daily active entity does in a day (the documented mix; docs/capacity.md, Workload).
 DEFAULT_MIX: dict[str, float] = {
@@ -336,7 +337,6 @@ def shards_for(change_feed_wru: float, lat: Latencies) -> int:
 
 
 PBOX = f"{READ_CACHE}/gsi1:pbox"
-GBOX = f"{READ_CACHE}/gsi1:gbox"
 
 
 def pbox_reads(
@@ -352,16 +352,23 @@ def pbox_reads(
     return min(reads, max(1.0, containers) / cache_s * per_query)
 
 
+INBOX = f"{READ_CACHE}/gsi1:inbox"
+
+
+def read_time_pages(actions: Mapping[str, ActionCost], rates: Mapping[str, float], w: Workload) -> float:
+    """Inbox pages per second that also query the largest group's partition: those of its members
+    who joined it past ``FANOUT_LIMIT`` (they get no copies of its broadcasts and read it at read
+    time; the measured reader's groups are all fanned, so its pages query no group partition)."""
+    share = max(0.0, w.largest_group - FANOUT_LIMIT) / w.entities if w.entities else 0.0
+    return sum(rate * actions[name].partition_requests.get(INBOX, 0.0) for name, rate in rates.items()) * share
+
+
 def hot_keys(
     actions: Mapping[str, ActionCost], w: Workload, peak: Mapping[str, float], containers: float, cache_s: float
 ) -> list[tuple[str, str, float]]:
     """Read units per second on the platform partition (every page reads it) and on the largest
     group's partition (each of its members' pages reads it), and writes on the latter, at the peak."""
-    on_gbox = 0.0
-    for name, rate in peak.items():
-        c = actions[name]
-        if c.partition_requests.get(GBOX):  # each member's page queries this group's partition once
-            on_gbox += rate * w.largest_group_share * c.partition_rru[GBOX] / c.partition_requests[GBOX]
+    on_gbox = read_time_pages(actions, peak, w) * FULL_PAGE_RRU
     writes = w.group_broadcasts_per_group_per_day / DAY * w.peak_to_average * 2  # item and its gsi1 copy
     largest = f"gbox#<largest group, {w.largest_group:,.0f} members>"
     return [
@@ -384,18 +391,23 @@ def audiences(w: Workload, by_members: bool = False) -> tuple[Audience, Audience
 
 def evaluate(w: Workload, costs: Costs, lat: Latencies | None = None, dep: Deployment | None = None) -> Result:
     lat, dep = lat or Latencies(), dep or Deployment()
-    actions = {n: c.with_groups(w.memberships_per_entity, costs.measured_groups) for n, c in costs.actions.items()}
+    average_who, peak_who = audiences(w, dep.group_audience_by_members)
+    actions = {
+        n: c.with_groups(w.memberships_per_entity, costs.measured_groups).with_audience(
+            min(average_who.average_group, FANOUT_LIMIT), costs.measured_group_size
+        )
+        for n, c in costs.actions.items()
+    }
     rates = action_rates(w)
     if missing := set(rates) - set(actions):
         raise ValueError(f"no measured cost for {sorted(missing)}: run python -m bench capacity --measure")
     peak_rates = {name: rate * w.peak_to_average for name, rate in rates.items()}
-    average_who, peak_who = audiences(w, dep.group_audience_by_members)
     rru, wru = table_units(actions, rates, average_who, lat)
     shards = shards_for(wru.get(CHANGE_FEED, 0.0) * w.peak_to_average, lat)
     average = busy(actions, rates, lat, average_who).batched(shards, dep)
     containers = average.seconds.get("francium", 0.0)
     saved = pbox_reads(actions, rates, containers, 0) - pbox_reads(actions, rates, containers, dep.pbox_cache_seconds)
-    rru[READ_CACHE] = rru.get(READ_CACHE, 0.0) - saved
+    rru[READ_CACHE] = rru.get(READ_CACHE, 0.0) - saved + read_time_pages(actions, rates, w) * FULL_PAGE_RRU
     unbounded = busy(actions, peak_rates, lat, peak_who)  # what the peak asks of each function
     at_peak = unbounded.batched(shards, dep)
     statements = sum(rate * actions[n].statements for n, rate in rates.items())

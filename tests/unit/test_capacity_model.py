@@ -202,3 +202,30 @@ def test_a_platform_broadcast_is_pushed_to_every_open_connection() -> None:
     messages = 2_880 * MONTH / 1e6 * 1.00
     minutes = 2_880 * 60 * 730 / 1e6 * 0.25
     assert result.cost["API Gateway WebSocket (messages, connection minutes)"] == pytest.approx(messages + minutes)
+
+
+def test_a_group_broadcasts_copies_scale_with_the_groups_fanned_members() -> None:
+    # Given a broadcast measured to a group of 50: 3 WRU for the message, 150 for its 50 copies
+    measured = ActionCost(
+        "group_broadcast", "carbon", projector_writes=3, wru={"ReadCacheTable": 153.0}, copy_wru=150.0, copy_writes=2
+    )
+    # When it goes to a group of 10 instead
+    small = measured.with_audience(members=10, measured=50)
+    # Then only the copies shrink, to a fifth, and so do their batch writes
+    assert small.wru["ReadCacheTable"] == pytest.approx(3 + 30)
+    assert small.copy_wru == pytest.approx(30)
+    assert small.projector_writes == pytest.approx(1 + 0.4)
+    # And an action without copies is unchanged
+    page = ActionCost("inbox_page", "francium", rru={"ReadCacheTable": 6.0})
+    assert page.with_audience(members=10, measured=50) == page
+
+
+def test_copies_are_billed_for_the_mixs_average_group() -> None:
+    # Given one group broadcast a day per group, to groups of 8, whose copies were measured for 50
+    measured = ActionCost("group_broadcast", "carbon", wru={"ReadCacheTable": 150.0}, copy_wru=150.0)
+    costs = replace(costs_of(measured), measured_group_size=50)
+    w = one_per_second("get_me", group_sizes=((8, 1.0),), group_broadcasts_per_group_per_day=1.0)
+    # When the model runs
+    result = evaluate(w, costs)
+    # Then the read cache is written 3 WRU per member of each broadcast: groups x 8 x 3 a day
+    assert result.wru["ReadCacheTable"] == pytest.approx(w.groups * 8 * 3 / 86_400)
