@@ -38,7 +38,9 @@ def main(port: int) -> None:
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    print("ready", flush=True)  # the parent waits for this line
+    print("ready", flush=True)  # the parent waits for this line, then stops reading
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, sys.stdout.fileno())  # so nothing written later can fill the unread pipe and block
     threading.Event().wait()
 
 

@@ -56,6 +56,8 @@ def start_dynamodb() -> tuple[str, Any]:
         text=True,
     )
     ready = server.stdout.readline() if server.stdout is not None else ""
+    if server.stdout is not None:
+        server.stdout.close()  # the server writes nothing more to it
     if ready.strip() != "ready":
         server.kill()
         raise RuntimeError(f"the local DynamoDB server did not start (exit status {server.wait()})")
