@@ -47,7 +47,7 @@ def _run_in_one_statement(
     if actor is None or actor.session_id is None or registered.authority not in (Authority.CALLER, Authority.ADMIN):
         return None
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        return None  # inside the caller's transaction (Fluorine's rehearsal): a statement cannot commit alone
+        return None  # inside a transaction of the caller's (as Fluorine's rehearsal runs): no statement commits alone
     if registered.acts_as is not None and getattr(command, registered.acts_as) != actor.entity_id:
         return None
     uow = UnitOfWork(conn, subject_of(actor))  # not entered: no transaction block

@@ -81,9 +81,8 @@ def reader(
     entity_id: UUID, memberships: Callable[[UUID], list[MemberState]]
 ) -> tuple[EntityState | None, list[MemberState]]:
     """The entity and its ``memberships``, read at the same time."""
-    aws.dynamodb()
-    found = _readers().submit(aws.lent(memberships), entity_id)
-    return entity(entity_id), found.result()
+    me, found = together(lambda: entity(entity_id), lambda: memberships(entity_id))
+    return me, found
 
 
 def audience_partition(state: MessageState | MessageKey) -> str:
@@ -162,6 +161,7 @@ class Source:
     partition: str
     since: datetime | None = None
     until: datetime | None = None
+    group: UUID | None = None  # the group whose partition it is, read at read time
 
 
 def sources(entity_id: UUID, me: EntityState | None, live_read_time: list[MemberState]) -> list[Source]:
@@ -171,7 +171,9 @@ def sources(entity_id: UUID, me: EntityState | None, live_read_time: list[Member
     found = [Source(f"inbox#{entity_id}")]
     if me is not None:
         found.append(Source(PLATFORM, since=me.created_at))
-    return found + [Source(f"gbox#{m.group_id}", m.joined_at, m.left_at) for m in live_read_time if not m.fanned]
+    return found + [
+        Source(f"gbox#{m.group_id}", m.joined_at, m.left_at, m.group_id) for m in live_read_time if not m.fanned
+    ]
 
 
 def window(source: Source, before: str | None = None) -> tuple[str, str]:
@@ -284,17 +286,15 @@ def together(*calls: Callable[[], Any]) -> list[Any]:
 
 def source_tally(entity_id: UUID, source: Source) -> Tally:
     """The unread of one source: its messages in the reader's window less the reader's read marks."""
-    group = UUID(source.partition.removeprefix("gbox#")) if source.partition.startswith("gbox#") else None
-    return Tally(source.partition, reads_partition(entity_id, source.partition), "gsi1", *window(source), group)
+    partition = source.partition
+    return Tally(partition, reads_partition(entity_id, partition), "gsi1", *window(source), source.group)
 
 
 def unread_in(tallies: list[Tally]) -> list[int]:
-    """Each tally's unread (never below zero), its two counts all at once."""
-    tallies_ = [t for t in tallies if t.low <= t.high]  # an empty window counts nothing
-    queries = [(t, partition) for t in tallies_ for partition in (t.sent, t.read)]
-    counts = at_once(lambda q: cache.count_range(q[1], index=q[0].index, low=q[0].low, high=q[0].high), queries)
-    found = {id(t): max(0, sent - read) for t, sent, read in zip(tallies_, counts[::2], counts[1::2], strict=True)}
-    return [found.get(id(t), 0) for t in tallies]
+    """Each tally's unread (never below zero; an empty window counts nothing), its two counts all at once."""
+    queries = [(t, partition) for t in tallies if t.low <= t.high for partition in (t.sent, t.read)]
+    counts = iter(at_once(lambda q: cache.count_range(q[1], index=q[0].index, low=q[0].low, high=q[0].high), queries))
+    return [max(0, next(counts) - next(counts)) if t.low <= t.high else 0 for t in tallies]
 
 
 @dataclass(frozen=True)
