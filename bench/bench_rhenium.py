@@ -79,6 +79,11 @@ def _apply(aggregate: str, event: str, state: object) -> None:
     )
 
 
+def _authorized(entity_id: uuid.UUID) -> Caller:
+    """The caller the authorizer makes of an entity seeded by ``_new_entity`` (registered at EPOCH)."""
+    return Caller(entity_id=entity_id, kind="real", registered_at=EPOCH)
+
+
 def _new_entity(name: str) -> uuid.UUID:
     """A registered entity, projected straight into the read cache."""
     from shared.contracts import oxygen
@@ -151,7 +156,7 @@ def _inbox(table: SortedTable, figures: list[Figure]) -> None:
     first_pages: dict[int, float] = {}
     items_read: dict[int, int] = {}
     for size in SIZES:
-        reader = Caller(entity_id=_seed_reader(size), kind="real")
+        reader = _authorized(_seed_reader(size))
 
         def page(query: dict[str, str] | None = None, who: Caller = reader) -> None:
             answer = handler(api_event("GET", "/v1/messages/inbox", query=query, caller=who), FakeContext())
@@ -213,7 +218,7 @@ def _many_groups(table: SortedTable, figures: list[Figure]) -> None:
         requests: dict[int, int] = {}
         p50s: dict[int, float] = {}
         for count in GROUP_COUNTS:
-            reader = Caller(entity_id=_seed_member_of(count, fanned=fanned), kind="real")
+            reader = _authorized(_seed_member_of(count, fanned=fanned))
             page = summary(timed(lambda: get("/v1/messages/inbox", reader), repeat=GROUP_REPEAT))  # noqa: B023
             table.reset_counters()
             get("/v1/messages/inbox", reader)

@@ -32,7 +32,9 @@ def person(stack: StreamDriver, roles: frozenset[str] = frozenset()) -> Caller:
     for done in [outcome, session, *grant_roles(state.id, roles)]:
         publish(db.connection(), done.records)
     stack.drain()
-    return Caller(entity_id=state.id, kind=state.kind, roles=roles, session_id=actor.session_id)
+    return Caller(
+        entity_id=state.id, kind=state.kind, roles=roles, session_id=actor.session_id, registered_at=state.created_at
+    )
 
 
 def actor(who: Caller) -> Actor:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
-from francium import maintenance
+import pytest
+
+from fluorine import db
+from francium import cache, maintenance
+from francium.views import groups
 from shared.context import Caller
 from tests.integration.graphql_support import graphql
 from tests.integration.social_support import add, carbon, new_group, person, read, rhenium
@@ -89,6 +95,102 @@ def test_group_broadcasts_count_inside_the_membership_window_and_leave_with_a_de
     assert unread(late) == 0
     assert carbon(stack, "DELETE", f"/v1/groups/{group['id']}", owner).status == 204
     assert unread(owner) == 0 == len(unread_listed(owner))
+
+
+def without_registration(who: Caller) -> Caller:
+    """The same caller, as one whose registration time did not come with it (read from its entity)."""
+    return who.model_copy(update={"registered_at": None})
+
+
+def test_the_count_is_the_same_whether_the_registration_comes_with_the_caller_or_is_read(stack: StreamDriver) -> None:
+    admin, reader, owner = person(stack, roles=ADMIN), person(stack), person(stack)
+    platform_broadcast(stack, admin)
+    group = new_group(stack, owner)
+    assert add(stack, group["id"], owner, reader).status == 201
+    broadcast(stack, group["id"], owner)
+    send(stack, owner, reader)
+    late = person(stack)  # registered after the platform broadcast: not in its inbox
+    for who in (reader, late):
+        listed = unread_listed(who)
+        assert unread(who) == unread(without_registration(who)) == len(listed) == (3 if who is reader else 0)
+        assert unread_listed(without_registration(who)) == listed
+
+
+def test_deleting_a_group_withdraws_the_copies_of_every_member_who_held_them(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fluorine.commands.carbon.FANOUT_BATCH", 2)  # several withdrawal events
+    owner, gone, stays, third = person(stack), person(stack), person(stack), person(stack)
+    group, other = new_group(stack, owner), new_group(stack, owner, name="Sailors")
+    for who in (gone, stays, third):
+        assert add(stack, group["id"], owner, who).status == 201
+    assert add(stack, other["id"], owner, stays).status == 201
+    broadcast(stack, group["id"], owner)
+    broadcast(stack, group["id"], owner)
+    assert carbon(stack, "DELETE", f"/v1/groups/{group['id']}/members/{gone.entity_id}", gone).status == 204
+    kept = broadcast(stack, other["id"], owner)
+    assert [unread(who) for who in (gone, stays, third)] == [2, 3, 2]
+    # When the owner deletes the group
+    assert carbon(stack, "DELETE", f"/v1/groups/{group['id']}", owner).status == 204
+    # Then its copies leave every holder's count, a past member's too, and the other group's stay
+    for who in (owner, gone, stays, third):
+        assert unread(who) == len(unread_listed(who)) == unread(without_registration(who))
+        assert groups.read_time_of(who.entity_id) == ([], {uuid_of(group)})
+    assert unread_listed(stays) == [kept]
+    with db.connection().cursor() as cur:
+        events = cur.execute("SELECT count(*) FROM outbox WHERE aggregate LIKE %s", (f"withdrawal#{group['id']}:%",))
+        assert events.fetchone() == (2,)  # four holders, two per event
+    assert maintenance.verify()["count"] == 0
+
+
+def uuid_of(found: dict[str, Any]) -> Any:
+    import uuid
+
+    return uuid.UUID(found["id"])
+
+
+def test_an_authorized_reader_s_count_reads_neither_its_memberships_nor_its_entity(
+    stack: StreamDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round for a reader whose groups are all fanned and live, whatever their number."""
+    owner, reader = person(stack), person(stack)
+    for name in ("a", "b", "c"):
+        group = new_group(stack, owner, name=name)
+        assert add(stack, group["id"], owner, reader).status == 201
+        broadcast(stack, group["id"], owner)
+    queried: list[str] = []
+    got: list[str] = []
+    query_page, get, batch_get = cache.query_page, cache.get, cache.batch_get
+    monkeypatch.setattr(
+        cache, "query_page", lambda partition, **kw: queried.append(partition) or query_page(partition, **kw)
+    )
+    monkeypatch.setattr(cache, "get", lambda pk, *a, **kw: got.append(pk) or get(pk, *a, **kw))
+    monkeypatch.setattr(
+        cache, "batch_get", lambda keys, *a, **kw: got.extend(k[0] for k in keys) or batch_get(keys, *a, **kw)
+    )
+    assert unread(reader) == 3
+    assert queried == [f"read_time_of#{reader.entity_id}"]
+    assert got == []
+
+
+def test_the_migration_writes_the_withdrawals_a_deletion_writes(stack: StreamDriver) -> None:
+    """Groups deleted before migration 0025 get the events their deletion would have written."""
+    owner, member = person(stack), person(stack)
+    group = new_group(stack, owner)
+    assert add(stack, group["id"], owner, member).status == 201
+    broadcast(stack, group["id"], owner)
+    assert carbon(stack, "DELETE", f"/v1/groups/{group['id']}", owner).status == 204
+    migration = Path(__file__).parents[2] / "schema" / "migrations" / "0025_copies_withdrawn.sql"
+    pattern = f"withdrawal#{group['id']}:%"
+    with db.connection().cursor() as cur:
+        select = "SELECT aggregate, version, event_type, payload FROM outbox WHERE aggregate LIKE %s ORDER BY 1"
+        written = cur.execute(select, (pattern,)).fetchall()
+        cur.execute("DELETE FROM outbox WHERE aggregate LIKE %s", (pattern,))
+        cur.execute(migration.read_text())
+        assert cur.execute(select, (pattern,)).fetchall() == written != []
+        cur.execute(migration.read_text())  # a second run writes nothing more
+        assert len(cur.execute(select, (pattern,)).fetchall()) == len(written)
+    db.connection().rollback()
 
 
 def test_platform_broadcasts_count_for_entities_that_existed_when_they_were_sent(stack: StreamDriver) -> None:

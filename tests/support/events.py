@@ -32,6 +32,8 @@ def api_event(
         }
         if caller.session_id is not None:
             authorizer["session_id"] = str(caller.session_id)
+        if caller.registered_at is not None:
+            authorizer["registered_at"] = caller.registered_at.isoformat()
     return {
         "resource": resource or path,
         "path": path,

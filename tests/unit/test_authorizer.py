@@ -51,8 +51,9 @@ def test_a_known_holder_is_allowed_for_the_whole_api_with_its_current_roles_in_c
     who, sid = uuid.uuid4(), uuid.uuid4()
     token = token_for(who, "legal", [], session_id=sid)
     # When the authorizer answers
-    answer = authorize(event(token), knows(entity(who, roles=["admin"]), live(who, sid)))
-    # Then it allows the whole stage, with the entity's current roles and the session in context
+    holder = entity(who, roles=["admin"])
+    answer = authorize(event(token), knows(holder, live(who, sid)))
+    # Then it allows the whole stage, with the entity's current roles, the session and when it registered in context
     assert answer["principalId"] == str(who)
     assert answer["policyDocument"]["Statement"] == [
         {
@@ -61,7 +62,13 @@ def test_a_known_holder_is_allowed_for_the_whole_api_with_its_current_roles_in_c
             "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/*/*"],
         }
     ]
-    assert answer["context"] == {"entity_id": str(who), "kind": "legal", "roles": "admin", "session_id": str(sid)}
+    assert answer["context"] == {
+        "entity_id": str(who),
+        "kind": "legal",
+        "roles": "admin",
+        "session_id": str(sid),
+        "registered_at": holder.created_at.isoformat(),
+    }
 
 
 def test_a_token_claiming_admin_gets_only_the_roles_the_read_side_knows() -> None:

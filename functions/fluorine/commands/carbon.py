@@ -22,6 +22,7 @@ from shared.contracts.carbon import (
     group_aggregate,
     member_aggregate,
 )
+from shared.contracts.rhenium import COPIES_WITHDRAWN, FANOUT_BATCH, Withdrawal, withdrawal_aggregate
 from shared.errors import NotFound
 from shared.settings import get_settings
 
@@ -121,7 +122,26 @@ def update_group(cmd: UpdateGroup, uow: UnitOfWork) -> GroupState:
 def delete_group(cmd: DeleteGroup, uow: UnitOfWork) -> GroupState:
     group = lock_group(uow, cmd.group_id)
     guard(uow, group, cmd.actor_id, ("owner",))
-    return save_group(uow, group.id, "deleted_at = now()", (), "GroupDeleted")
+    deleted = save_group(uow, group.id, "deleted_at = now()", (), "GroupDeleted")
+    withdraw_copies(uow, group.id)
+    return deleted
+
+
+def withdraw_copies(uow: UnitOfWork, group_id: UUID) -> None:
+    """``CopiesWithdrawn`` for every entity that may hold copies of the group's broadcasts (its
+    fanned memberships, current and past), in events of ``FANOUT_BATCH``, in the deletion's own
+    transaction: its write version names them, so a read that waits for the deletion finds every
+    holder's copies withdrawn (a group's fanned memberships are bounded by the fan-out limit and
+    their turnover)."""
+    holders = [
+        row[0]
+        for row in uow.execute(
+            "SELECT DISTINCT entity_id FROM fanout_spans WHERE group_id = %s ORDER BY entity_id", (group_id,)
+        )
+    ]
+    for number, start in enumerate(range(0, len(holders), FANOUT_BATCH)):
+        withdrawn = Withdrawal(group_id=group_id, batch=number, entities=holders[start : start + FANOUT_BATCH])
+        uow.emit(withdrawal_aggregate(group_id, number), withdrawn.version, COPIES_WITHDRAWN, withdrawn)
 
 
 @command_handler(TransferOwnership, acts_as="actor_id")

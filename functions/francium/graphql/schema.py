@@ -101,8 +101,9 @@ class Query:
     ) -> Connection[Message] | None:
         from francium.routes.messages import position
 
+        caller = info.context.caller
         page, before = messages.inbox_page(
-            info.context.caller.entity_id, page_size(first), position(checked_cursor(after)), unread
+            caller.entity_id, page_size(first), position(checked_cursor(after)), unread, caller.registered_at
         )
         next_cursor = message_cursor(page[-1][0]) if before and page else None
         return connection(page, next_cursor, _message_edge_cursor, _message_node)
@@ -111,7 +112,7 @@ class Query:
         description="How many messages of the caller's inbox are unread (what `inbox(unread: true)` lists)."
     )
     def unread_count(self, info: Info) -> int:
-        return messages.unread_count(info.context.caller.entity_id)
+        return messages.unread_count(info.context.caller.entity_id, info.context.caller.registered_at)
 
 
 def _message_edge_cursor(pair: tuple[MessageState, bool]) -> str:

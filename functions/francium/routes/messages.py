@@ -40,7 +40,7 @@ def inbox(
 ) -> MessageList:
     """Direct messages, broadcasts of the caller's groups and platform broadcasts, newest first."""
     caller = require_caller(router.current_event.raw_event)
-    page, after = messages.inbox_page(caller.entity_id, limit, position(cursor), unread)
+    page, after = messages.inbox_page(caller.entity_id, limit, position(cursor), unread, caller.registered_at)
     return MessageList(
         items=[MessageOut.of(state, read=read) for state, read in page],
         next_cursor=encode_cursor({"before": after}) if after else None,
@@ -51,7 +51,7 @@ def inbox(
 def unread_count() -> UnreadCount:
     """How many messages of the caller's inbox are unread (the ones ``inbox?unread=true`` lists)."""
     caller = require_caller(router.current_event.raw_event)
-    return UnreadCount(unread=messages.unread_count(caller.entity_id))
+    return UnreadCount(unread=messages.unread_count(caller.entity_id, caller.registered_at))
 
 
 @router.get("/v1/messages/<message_id>")

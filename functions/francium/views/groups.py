@@ -9,10 +9,16 @@
 - ``member#<group>:<entity>`` / ``read_time``: the same membership again, on GSI2 in
   ``read_time_of#<entity>`` only while it is not fanned: the few groups whose partitions an inbox
   page reads, found without reading the entity's every membership.
+- ``withdrawal#<group>:<batch>`` / ``of#<entity>``: a deleted group whose broadcasts' copies the
+  entity may hold (``CopiesWithdrawn``, up to 1,000 entities per event), on GSI2 in the same
+  ``read_time_of#<entity>`` after the memberships (sort key ``w#<group>``): with one query an
+  unread count knows both the groups it counts at read time and the deleted groups whose copies
+  it leaves out.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from francium import cache
@@ -20,12 +26,15 @@ from francium.cache import CacheItem
 from francium.projector import projection
 from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
+from shared.contracts.rhenium import Withdrawal
 from shared.errors import NotFound
 from shared.readcache import decode, timekey
 
 PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
 READ_TIME = "read_time"
+READ_TIME_OF = "read_time_of#"
+WITHDRAWN = "w#"  # after every membership's sort key (a time key starts with a digit)
 
 
 @projection("group")
@@ -51,11 +60,29 @@ def project_member(record: ChangeRecord) -> list[CacheItem]:
         indexes |= {"gsi1pk": f"members#{state.group_id}", "gsi1sk": f"{joined}#{state.entity_id}"}
     data = state.model_dump(mode="json")
     read_time = (
-        {} if state.fanned else {"gsi2pk": f"read_time_of#{state.entity_id}", "gsi2sk": f"{joined}#{state.group_id}"}
+        {} if state.fanned else {"gsi2pk": f"{READ_TIME_OF}{state.entity_id}", "gsi2sk": f"{joined}#{state.group_id}"}
     )
     return [
         CacheItem(record.aggregate, cache.STATE, record.version, data, indexes),
         CacheItem(record.aggregate, READ_TIME, record.version, data, read_time),
+    ]
+
+
+@projection("withdrawal", immutable=True)
+def project_withdrawal(record: ChangeRecord) -> list[CacheItem]:
+    """One item per entity in its ``read_time_of`` partition, and the event's ``state`` item (last)."""
+    withdrawn = Withdrawal.model_validate(record.payload)
+    group_id = str(withdrawn.group_id)
+    done = {"group_id": group_id, "batch": withdrawn.batch, "entities": len(withdrawn.entities)}
+    return [CacheItem(record.aggregate, cache.STATE, record.version, done)] + [
+        CacheItem(
+            record.aggregate,
+            f"of#{entity_id}",
+            record.version,
+            {"group_id": group_id, "entity_id": str(entity_id)},
+            {"gsi2pk": f"{READ_TIME_OF}{entity_id}", "gsi2sk": f"{WITHDRAWN}{group_id}"},
+        )
+        for entity_id in withdrawn.entities
     ]
 
 
@@ -125,16 +152,28 @@ def every_membership(entity_id: UUID) -> list[MemberState]:
 
 def read_time_memberships(entity_id: UUID) -> list[MemberState]:
     """The entity's memberships (current and left) that are not fanned: usually none, one query."""
-    return _memberships_on(f"read_time_of#{entity_id}")
+    return read_time_of(entity_id)[0]
+
+
+def read_time_of(entity_id: UUID) -> tuple[list[MemberState], set[UUID]]:
+    """The entity's memberships that are not fanned, and the deleted groups whose copies it may
+    hold (withdrawn): usually neither, in one query."""
+    items = _items_on(f"{READ_TIME_OF}{entity_id}")
+    withdrawn = {UUID(i["group_id"]) for i in items if "joined_at" not in i}
+    return [decode(MemberState, i) for i in items if "joined_at" in i], withdrawn
 
 
 def _memberships_on(partition: str) -> list[MemberState]:
-    found: list[MemberState] = []
+    return [decode(MemberState, i) for i in _items_on(partition)]
+
+
+def _items_on(partition: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     cursor = None
     while True:
         # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
         items, cursor = cache.query_page(partition, index="gsi2", limit=1000, cursor=cursor)
-        found += [decode(MemberState, i) for i in items]
+        found += items
         if cursor is None:
             return found
 

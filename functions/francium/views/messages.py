@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as once
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,7 +42,6 @@ from francium.views.entities import entity
 from shared import aws
 from shared.contracts.carbon import MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
-from shared.contracts.oxygen import EntityState
 from shared.contracts.rhenium import (
     FanoutBatch,
     MessageKey,
@@ -77,12 +77,13 @@ def at_once(work: Callable[[S], T], items: list[S]) -> list[T]:
     return aws.in_threads(_readers(), work, items)
 
 
-def reader(
-    entity_id: UUID, memberships: Callable[[UUID], list[MemberState]]
-) -> tuple[EntityState | None, list[MemberState]]:
-    """The entity and its ``memberships``, read at the same time."""
-    me, found = together(lambda: entity(entity_id), lambda: memberships(entity_id))
-    return me, found
+def registration(entity_id: UUID, registered_at: datetime | None) -> datetime | None:
+    """When the entity registered: ``registered_at`` as the authorizer read it, else from the entity
+    (None if the read side does not know it: no platform broadcast is in its inbox yet)."""
+    if registered_at is not None:
+        return registered_at
+    me = entity(entity_id)
+    return me.created_at if me is not None else None
 
 
 def audience_partition(state: MessageState | MessageKey) -> str:
@@ -164,16 +165,21 @@ class Source:
     group: UUID | None = None  # the group whose partition it is, read at read time
 
 
-def sources(entity_id: UUID, me: EntityState | None, live_read_time: list[MemberState]) -> list[Source]:
+def sources(entity_id: UUID, registered_at: datetime | None, live_read_time: list[MemberState]) -> list[Source]:
     """The caller's own partition (direct messages and fanned-out copies), the platform's since
     registration, and the partition of each of ``live_read_time`` (the caller's memberships of
     live groups that read at read time)."""
-    found = [Source(f"inbox#{entity_id}")]
-    if me is not None:
-        found.append(Source(PLATFORM, since=me.created_at))
-    return found + [
-        Source(f"gbox#{m.group_id}", m.joined_at, m.left_at, m.group_id) for m in live_read_time if not m.fanned
-    ]
+    return [Source(f"inbox#{entity_id}"), *platform_source(registered_at), *read_time_sources(live_read_time)]
+
+
+def platform_source(registered_at: datetime | None) -> list[Source]:
+    """The platform's partition since the caller registered (none while that is not known)."""
+    return [Source(PLATFORM, since=registered_at)] if registered_at is not None else []
+
+
+def read_time_sources(memberships: list[MemberState]) -> list[Source]:
+    """The partition of each of ``memberships``' groups read at read time, in its window."""
+    return [Source(f"gbox#{m.group_id}", m.joined_at, m.left_at, m.group_id) for m in memberships if not m.fanned]
 
 
 def window(source: Source, before: str | None = None) -> tuple[str, str]:
@@ -219,15 +225,18 @@ def read_and_live(batch: list[tuple[str, MessageState]], entity_id: UUID, live: 
 
 
 def inbox_page(
-    entity_id: UUID, limit: int, before: str | None, unread: bool | None
+    entity_id: UUID, limit: int, before: str | None, unread: bool | None, registered_at: datetime | None = None
 ) -> tuple[list[tuple[MessageState, bool]], str | None]:
     """A page of the inbox, newest first; the sort key to continue before (None at the end).
 
     ``unread`` filters on the caller's read marks: True only unread, False only read, None all.
+    ``registered_at``: when the caller registered, if known (else the entity is read for it).
     """
-    me, read_time = reader(entity_id, groups.read_time_memberships)
+    registered_at, read_time = together(
+        lambda: registration(entity_id, registered_at), lambda: groups.read_time_memberships(entity_id)
+    )
     read_time = groups.in_live_groups(read_time)
-    all_sources = sources(entity_id, me, read_time)
+    all_sources = sources(entity_id, registered_at, read_time)
     live = {m.group_id for m in read_time}
     out: list[tuple[str, MessageState, bool]] = []
     while True:
@@ -244,38 +253,37 @@ def inbox_page(
         before = fetched[-1][0]
 
 
-def unread_count(entity_id: UUID) -> int:
+def unread_count(entity_id: UUID, registered_at: datetime | None = None) -> int:
     """How many messages ``inbox_page(unread=True)`` would list, over all its pages.
 
-    In two rounds of reads at the same time, three when the reader was in a group deleted since:
-    first the reader, its memberships and its own partition's counts (direct messages and copies:
-    they need nothing else); then whether its groups are live, with the counts of the platform
-    (since its registration) and of the groups it reads at read time (each counted at once and
-    dropped if its group turns out deleted); last, for groups deleted since, its copies of their
-    broadcasts and its reads of them, counted again by group and taken off its own partition's
-    count (deleted groups are rare, and so is this round).
+    One round of reads at the same time for almost every reader: the counts of its own partition
+    (direct messages and copies) and of the platform's since its registration (``registered_at``,
+    as the authorizer read it; else the entity is read first), with its ``read_time_of`` partition,
+    which names the groups it reads at read time and the deleted groups whose copies it may hold:
+    usually neither, and then nothing else is read, whatever the number of its groups. A second
+    round only for those: each read-time group counted in the reader's window (kept if the group is
+    live), and each deleted group's copies and the reader's reads of them, taken off its own count.
 
     A read mark projected before its message (the read side lagging on one aggregate) would make a
     source count below zero for a moment: a source never counts less than nothing.
     """
     own = Tally(f"inbox#{entity_id}", reads_partition(entity_id, f"inbox#{entity_id}"), "gsi1", LOWEST, HIGHEST)
-    me, every, (own_unread,) = together(
-        lambda: entity(entity_id), lambda: groups.every_membership(entity_id), lambda: unread_in([own])
-    )
-    read_time = [m for m in every if not m.fanned]
-    tallies = [source_tally(entity_id, s) for s in sources(entity_id, me, read_time) if s.partition != own.sent]
-    live, counted = together(lambda: groups.in_live_groups(every), lambda: unread_in(tallies))
+    registered_at = registration(entity_id, registered_at)
+    first = [own] + [source_tally(entity_id, s) for s in platform_source(registered_at)]
+    (read_time, withdrawn), *counts = together(lambda: groups.read_time_of(entity_id), *counts_of(first))
+    unread = sum(unread_from(first, iter(counts)))
+    if not read_time and not withdrawn:
+        return unread
+    tallies = [source_tally(entity_id, s) for s in read_time_sources(read_time)]
+    gone = [
+        Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
+        for g in withdrawn
+    ]
+    live, *counts = together(lambda: groups.in_live_groups(read_time), *counts_of(tallies + gone))
     live_groups = {m.group_id for m in live}
-    unread: int = own_unread + sum(
-        n for t, n in zip(tallies, counted, strict=True) if t.group is None or t.group in live_groups
-    )
-    deleted = list({m.group_id for m in every} - live_groups)
-    if deleted:
-        gone = [
-            Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
-            for g in deleted
-        ]
-        unread -= sum(unread_in(gone))
+    counted = unread_from(tallies + gone, iter(counts))
+    unread += sum(n for t, n in zip(tallies, counted[: len(tallies)], strict=True) if t.group in live_groups)
+    unread -= sum(counted[len(tallies) :])
     return max(0, unread)
 
 
@@ -290,10 +298,19 @@ def source_tally(entity_id: UUID, source: Source) -> Tally:
     return Tally(partition, reads_partition(entity_id, partition), "gsi1", *window(source), source.group)
 
 
-def unread_in(tallies: list[Tally]) -> list[int]:
-    """Each tally's unread (never below zero; an empty window counts nothing), its two counts all at once."""
-    queries = [(t, partition) for t in tallies if t.low <= t.high for partition in (t.sent, t.read)]
-    counts = iter(at_once(lambda q: cache.count_range(q[1], index=q[0].index, low=q[0].low, high=q[0].high), queries))
+def counts_of(tallies: list[Tally]) -> list[Callable[[], int]]:
+    """The two counts of each tally (messages, then read marks) whose window is not empty."""
+    return [
+        partial(cache.count_range, partition, index=t.index, low=t.low, high=t.high)
+        for t in tallies
+        if t.low <= t.high
+        for partition in (t.sent, t.read)
+    ]
+
+
+def unread_from(tallies: list[Tally], counts: Iterator[int]) -> list[int]:
+    """Each tally's unread from its counts, in ``counts_of``'s order (never below zero; an empty
+    window counts nothing)."""
     return [max(0, next(counts) - next(counts)) if t.low <= t.high else 0 for t in tallies]
 
 

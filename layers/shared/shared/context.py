@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -24,6 +25,9 @@ class Caller(BaseModel):
     kind: EntityKind
     roles: frozenset[str] = frozenset()
     session_id: UUID | None = None  # the login session of the access token
+    # When the entity registered, as the authorizer read it (it never changes): where its window on
+    # platform broadcasts begins. None when not known (a caller made some other way): read the entity.
+    registered_at: datetime | None = None
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -52,7 +56,10 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
         return None
     roles = frozenset(r for r in str(authorizer.get("roles") or "").split(",") if r)
     session = authorizer.get("session_id") or None
-    return Caller(entity_id=entity_id, kind=authorizer["kind"], roles=roles, session_id=session)
+    registered = authorizer.get("registered_at") or None
+    return Caller(
+        entity_id=entity_id, kind=authorizer["kind"], roles=roles, session_id=session, registered_at=registered
+    )
 
 
 def source_address_of(event: dict[str, Any]) -> str:

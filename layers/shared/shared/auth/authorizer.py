@@ -39,10 +39,10 @@ FRESH_TOKEN_SECONDS = 30
 REPAIR_AFTER_SECONDS = 5
 
 
-def current_roles(
+def holder(
     claims: AccessClaims, look_up: HolderLookup, now: float | None = None, repair: Repair | None = None
-) -> list[str]:
-    """The holder's current platform roles, once the entity is active and the session live."""
+) -> EntityState:
+    """The token's holder, once the entity is active and the session live."""
     if claims.sid is None:
         raise Unauthorized("The token names no login session.")
     try:
@@ -62,7 +62,7 @@ def current_roles(
         raise Unauthorized("The entity is deactivated.")
     if session.revoked or session.entity_id != claims.sub:
         raise Unauthorized("The login session was revoked.")
-    return list(entity.roles)
+    return entity
 
 
 def authorize(event: dict[str, Any], look_up: HolderLookup, repair: Repair | None = None) -> dict[str, Any]:
@@ -72,16 +72,17 @@ def authorize(event: dict[str, Any], look_up: HolderLookup, repair: Repair | Non
         headers = event.get("headers") or {}
         raw = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     claims = verify_access_token(bearer_token(raw))
-    roles = current_roles(claims, look_up, repair=repair)
+    entity = holder(claims, look_up, repair=repair)
     context = {
         "entity_id": str(claims.sub),
         "kind": claims.kind,
-        "roles": ",".join(sorted(roles)),
+        "roles": ",".join(sorted(entity.roles)),
         "session_id": str(claims.sid),
+        "registered_at": entity.created_at.isoformat(),
     }
     policy = APIGatewayAuthorizerResponse.from_route_arn(str(event.get("methodArn", "")), str(claims.sub), context)
     policy.allow_all_routes()  # the whole stage: API Gateway may cache the answer for every route
     return policy.asdict()
 
 
-__all__ = ["FRESH_TOKEN_SECONDS", "HolderLookup", "Unauthorized", "authorize", "current_roles"]
+__all__ = ["FRESH_TOKEN_SECONDS", "HolderLookup", "Unauthorized", "authorize", "holder"]

@@ -44,6 +44,13 @@ def fanout_aggregate(message_id: UUID | str, batch: int) -> str:
     return f"fanout#{message_id}:{batch}"
 
 
+COPIES_WITHDRAWN = "CopiesWithdrawn"  # a deleted group's copies no longer count in these members' inboxes
+
+
+def withdrawal_aggregate(group_id: UUID | str, batch: int) -> str:
+    return f"withdrawal#{group_id}:{batch}"
+
+
 class MessageState(BaseModel):
     """A message as written (messages never change); exactly one audience is set."""
 
@@ -138,6 +145,19 @@ class FanoutBatch(BaseModel):
     message: MessageState
     batch: int = Field(ge=0)
     recipients: list[UUID]
+    version: int = Field(default=1, ge=1)
+
+
+class Withdrawal(BaseModel):
+    """One ``CopiesWithdrawn`` event of a deleted group: up to ``FANOUT_BATCH`` of the entities that
+    may hold copies of its broadcasts (every fanned membership it ever had), emitted with its
+    deletion. Immutable (version 1): its projection marks the group deleted in each entity's own
+    index, so an unread count finds the deleted groups it must leave out without reading every
+    membership of its reader."""
+
+    group_id: UUID
+    batch: int = Field(ge=0)
+    entities: list[UUID]
     version: int = Field(default=1, ge=1)
 
 
