@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 Key = tuple[str, str]
+PAGE_BYTES = 1024 * 1024  # a Query reads at most 1 MB of items, then answers with LastEvaluatedKey
 _CONDITION = re.compile(
     r"^(?P<pk>\w+) = :pk(?: AND (?:begins_with\((?P<bw>\w+), :prefix\)|(?P<bt>\w+) BETWEEN :low AND :high))?$"
 )
@@ -28,6 +29,7 @@ class SortedTable:
 
     def __init__(self, latency: float = 0.0) -> None:
         self.items: dict[Key, dict[str, Any]] = {}
+        self.sizes: dict[Key, int] = {}  # each item's size, taken when stored (a query only adds them up)
         self.index: dict[str, dict[str, list[tuple[str, str, str]]]] = defaultdict(lambda: defaultdict(list))
         self.requests = 0
         self.items_read = 0
@@ -71,6 +73,7 @@ class SortedTable:
             if f"{name}pk" in Item:
                 bisect.insort(self.index[name][Item[f"{name}pk"]["S"]], (Item[f"{name}sk"]["S"], *key))
         self.items[key] = Item
+        self.sizes[key] = item_size(Item)
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
         found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
@@ -107,6 +110,36 @@ class SortedTable:
                 hi = min(hi, bisect.bisect_left(entries, position))
         limit = request.get("Limit", max(0, hi - lo))
         positions = range(lo, min(hi, lo + limit)) if forward else range(hi - 1, max(lo, hi - limit) - 1, -1)
-        picked = [self.items[entries[i][1:]] for i in positions]
+        picked: list[dict[str, Any]] = []
+        read = 0
+        for i in positions:
+            key = entries[i][1:]
+            if picked and read + self.sizes[key] > PAGE_BYTES:  # DynamoDB stops at 1 MB read
+                last = picked[-1]
+                self._count(len(picked))
+                keys = ("pk", "sk", f"{request['IndexName']}pk", f"{request['IndexName']}sk")
+                page = {"Items": picked, "Count": len(picked), "ScannedCount": len(picked)}
+                return page | {"LastEvaluatedKey": {k: last[k] for k in keys}}
+            read += self.sizes[key]
+            picked.append(self.items[key])
         self._count(len(picked))
         return {"Items": picked, "Count": len(picked), "ScannedCount": len(picked)}
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (attribute names and values, in bytes; close enough
+    for the 1 MB a query reads)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    ((kind, inner),) = value.items()
+    if kind in ("S", "B"):
+        return len(inner.encode()) if isinstance(inner, str) else len(inner)
+    if kind == "N":
+        return len(str(inner)) // 2 + 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) for k, v in inner.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    return 1
