@@ -200,6 +200,10 @@ def _seed_member_of(group_count: int, *, fanned: bool) -> uuid.UUID:
         at = EPOCH + timedelta(seconds=1, milliseconds=next(sent))
         state = rhenium.MessageState(id=uuid.uuid4(), to_entity=reader, body="hi", sent_at=at)
         _apply(rhenium.message_aggregate(state.id), "MessageSent", state)
+    # Its unread count as Fluorine keeps it: everything in its own partition, nothing read yet
+    own = 20 + (group_count * BROADCASTS_PER_GROUP if fanned else 0)
+    count = rhenium.InboxCount(entity_id=reader, unread=own, version=1)
+    _apply(rhenium.unread_aggregate(reader), rhenium.UNREAD_COUNTED, count)
     return reader
 
 

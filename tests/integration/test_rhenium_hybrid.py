@@ -301,3 +301,26 @@ def test_a_broadcast_to_a_group_without_fanned_members_names_no_fan_out(stack: S
     assert [v.aggregate for v in named] == [f"message#{sent.body['id']}"]
     assert copies_of(sent.body["id"]) == Counter()
     assert inbox_ids(owner) == inbox_ids(member) == [sent.body["id"]]
+
+
+def test_a_read_and_a_deletion_before_a_fan_out_leave_every_count_exact(stack: StreamDriver) -> None:
+    """A member may mark a broadcast read by its id before its copy arrives, and a group may be
+    deleted before its last broadcast is fanned out: the unread counts, which the fan-out, the read
+    mark and the deletion all move, still agree with the lists."""
+    owner, early, other = person(stack), person(stack), person(stack)
+    group = new_group(stack, owner)["id"]
+    for who in (early, other):
+        add(stack, group, owner, who)
+    first = carbon_unfanned(stack, "POST", f"/v1/groups/{group}/broadcast", owner, body={"body": "one"}).body["id"]
+    mark_read(stack, early, first)  # before its fan-out: nothing of its copy is counted yet
+    stack.settle()
+    assert [unread(who) for who in (owner, early, other)] == [1, 0, 1]
+    assert [len(unread_listed(who)) for who in (owner, early, other)] == [1, 0, 1]
+    second = carbon_unfanned(stack, "POST", f"/v1/groups/{group}/broadcast", owner, body={"body": "two"})
+    assert second.status == 202
+    assert carbon_unfanned(stack, "DELETE", f"/v1/groups/{group}", owner).status == 204
+    stack.settle()  # the second broadcast is fanned out after its group was deleted
+    assert set(copies_of(second.body["id"])) == {str(who.entity_id) for who in (owner, early, other)}
+    for who in (owner, early, other):
+        assert unread(who) == 0 == len(unread_listed(who))
+    assert maintenance.verify()["count"] == 0

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from fluorine.bus import command_handler
+from fluorine.commands.rhenium import move_unread
 from fluorine.uow import UnitOfWork
 from shared.access import require_group_role
 from shared.contracts.carbon import (
@@ -132,16 +133,34 @@ def withdraw_copies(uow: UnitOfWork, group_id: UUID) -> None:
     fanned memberships, current and past), in events of ``FANOUT_BATCH``, in the deletion's own
     transaction: its write version names them, so a read that waits for the deletion finds every
     holder's copies withdrawn (a group's fanned memberships are bounded by the fan-out limit and
-    their turnover)."""
+    their turnover). Each holder's unread copies leave its unread count, which the event carries.
+    Under the group's lock: no fan-out or read mark of its broadcasts runs meanwhile."""
     holders = [
         row[0]
         for row in uow.execute(
             "SELECT DISTINCT entity_id FROM fanout_spans WHERE group_id = %s ORDER BY entity_id", (group_id,)
         )
     ]
+    unread = {row[0]: -row[1] for row in uow.execute(UNREAD_COPIES_OF_GROUP, (group_id,))}
+    counted = {c.entity_id: c for c in move_unread(uow, unread)}
     for number, start in enumerate(range(0, len(holders), FANOUT_BATCH)):
-        withdrawn = Withdrawal(group_id=group_id, batch=number, entities=holders[start : start + FANOUT_BATCH])
+        batch = holders[start : start + FANOUT_BATCH]
+        counts = [counted[e] for e in batch if e in counted]
+        withdrawn = Withdrawal(group_id=group_id, batch=number, entities=batch, counts=counts)
         uow.emit(withdrawal_aggregate(group_id, number), withdrawn.version, COPIES_WITHDRAWN, withdrawn)
+
+
+# Per holder, its copies of the group's broadcasts already fanned out that it has not read: what
+# its unread count holds of the group (fanned spans do not overlap, so a copy is counted once).
+UNREAD_COPIES_OF_GROUP = """
+    SELECT s.entity_id, count(*) FROM messages m
+    JOIN broadcast_fanouts f ON f.message_id = m.id
+    JOIN fanout_spans s ON s.group_id = m.to_group AND s.joined_at <= m.sent_at
+                       AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+    WHERE m.to_group = %s
+      AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.entity_id = s.entity_id)
+    GROUP BY s.entity_id
+"""
 
 
 @command_handler(TransferOwnership, acts_as="actor_id")

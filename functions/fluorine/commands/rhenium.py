@@ -22,6 +22,7 @@ from shared.contracts.rhenium import (
     FanOut,
     FanoutBatch,
     FanOutBroadcast,
+    InboxCount,
     MarkRead,
     MessageKey,
     MessageState,
@@ -100,8 +101,39 @@ def insert_message(
     )
     if state is None:  # if_absent, and it is there now
         return uow.found(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
+    if state.to_entity is not None:
+        state.inbox = move_unread(uow, {state.to_entity: 1})[0]
     uow.emit(message_aggregate(state.id), state.version, MESSAGE_SENT, state)
     return state
+
+
+def move_unread(uow: UnitOfWork, moves: dict[UUID, int]) -> list[InboxCount]:
+    """Move the entities' unread counts (``inbox_counts``) by their deltas, in entity order (the
+    one order every writer locks them in: no deadlocks); their new counts, in that order."""
+    if not moves:
+        return []
+    entities = sorted(moves)
+    rows = uow.execute(
+        "INSERT INTO inbox_counts AS c (entity_id, unread, version)"
+        " SELECT m.entity_id, m.delta, 1 FROM unnest(%s::uuid[], %s::integer[]) AS m(entity_id, delta)"
+        " ORDER BY m.entity_id"
+        " ON CONFLICT (entity_id) DO UPDATE SET unread = c.unread + EXCLUDED.unread, version = c.version + 1"
+        " RETURNING entity_id, unread, version",
+        (entities, [moves[e] for e in entities]),
+    ).fetchall()
+    return sorted((InboxCount(entity_id=r[0], unread=r[1], version=r[2]) for r in rows), key=lambda c: c.entity_id)
+
+
+def lock_for_counts(uow: UnitOfWork, message_id: UUID, *, exclusive: bool = False) -> UUID | None:
+    """For a group broadcast: its group's row (shared) and then its own (``exclusive``: for its
+    fan-out), so that its fan-out, a read mark of it and its group's deletion, which all move the
+    unread counts of its copies, take turns. The group's id (None: not a group broadcast)."""
+    row = uow.execute("SELECT to_group FROM messages WHERE id = %s", (message_id,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    uow.execute("SELECT 1 FROM groups WHERE id = %s FOR SHARE", (row[0],))
+    uow.execute(f"SELECT 1 FROM messages WHERE id = %s FOR {'UPDATE' if exclusive else 'SHARE'}", (message_id,))
+    return row[0]  # type: ignore[no-any-return]
 
 
 def existing_message(uow: UnitOfWork, message_id: UUID) -> MessageState | None:
@@ -146,6 +178,7 @@ def fan_out_broadcast(cmd: FanOutBroadcast, uow: UnitOfWork) -> FanOut:
     makes a second fan-out of the same message (a redelivered record, maintenance re-deriving it
     while the trigger runs) wait for the first's commit and then do nothing.
     """
+    lock_for_counts(uow, cmd.message_id, exclusive=True)
     claimed = uow.execute(
         "INSERT INTO broadcast_fanouts (message_id) SELECT id FROM messages WHERE id = %s AND to_group IS NOT NULL"
         " ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
@@ -160,9 +193,11 @@ def fan_out_broadcast(cmd: FanOutBroadcast, uow: UnitOfWork) -> FanOut:
         return FanOut(message_id=cmd.message_id, recipients=done[0], batches=done[1], already=True)
     message = uow.found(MessageState, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (cmd.message_id,))
     recipients = [row[0] for row in uow.execute(AUDIENCE, (cmd.message_id,))]
+    counted = {c.entity_id: c for c in move_unread(uow, dict.fromkeys(unread_copies(uow, message, recipients), 1))}
     batches = [recipients[n * FANOUT_BATCH : (n + 1) * FANOUT_BATCH] for n in range(fanout_events(len(recipients)))]
     for number, batch in enumerate(batches):
-        copies = FanoutBatch(message=message, batch=number, recipients=batch)
+        counts = [counted[r] for r in batch if r in counted]
+        copies = FanoutBatch(message=message, batch=number, recipients=batch, counts=counts)
         uow.emit(fanout_aggregate(message.id, number), copies.version, BROADCAST_FANNED_OUT, copies)
     uow.execute(
         "UPDATE broadcast_fanouts SET recipients = %s, batches = %s WHERE message_id = %s",
@@ -171,8 +206,26 @@ def fan_out_broadcast(cmd: FanOutBroadcast, uow: UnitOfWork) -> FanOut:
     return FanOut(message_id=message.id, recipients=len(recipients), batches=len(batches))
 
 
+def unread_copies(uow: UnitOfWork, message: MessageState, recipients: list[UUID]) -> list[UUID]:
+    """The recipients whose copy of ``message`` counts as unread: none if its group was deleted
+    (its copies left every count with it), else those who have not read it already (a member may
+    mark a broadcast read by its id before its copy arrives)."""
+    live = uow.execute("SELECT 1 FROM groups WHERE id = %s AND deleted_at IS NULL", (message.to_group,)).fetchone()
+    if live is None or not recipients:
+        return []
+    read = {
+        row[0]
+        for row in uow.execute(
+            "SELECT entity_id FROM message_reads WHERE message_id = %s AND entity_id = ANY(%s)",
+            (message.id, recipients),
+        )
+    }
+    return [r for r in recipients if r not in read]
+
+
 @command_handler(MarkRead, acts_as="entity_id")
 def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
+    group = lock_for_counts(uow, cmd.message_id)
     visible = uow.one(
         MessageKey,
         f"SELECT to_entity, to_group, to_all, sent_at, ({DELIVERED}) AS delivered"
@@ -194,5 +247,21 @@ def mark_read(cmd: MarkRead, uow: UnitOfWork) -> ReadState:
         uow.left_in_place(read_aggregate(cmd.message_id, cmd.entity_id), state.version)
         return state
     state = ReadState(message_id=cmd.message_id, entity_id=cmd.entity_id, read_at=row[0], message=visible)
+    if counted_in_own_inbox(uow, cmd, visible, group):
+        state.inbox = move_unread(uow, {cmd.entity_id: -1})[0]
     uow.emit(read_aggregate(cmd.message_id, cmd.entity_id), state.version, "MessageRead", state)
     return state
+
+
+def counted_in_own_inbox(uow: UnitOfWork, cmd: MarkRead, visible: MessageKey, group: UUID | None) -> bool:
+    """Whether the message counted in the reader's unread count: a message to it, or its copy of a
+    live group's broadcast already fanned out (before that, the fan-out leaves it out instead)."""
+    if visible.to_entity == cmd.entity_id:
+        return True
+    if group is None or not visible.delivered:
+        return False
+    found = uow.execute(
+        "SELECT 1 FROM broadcast_fanouts f JOIN groups g ON g.id = %s AND g.deleted_at IS NULL WHERE f.message_id = %s",
+        (group, cmd.message_id),
+    ).fetchone()
+    return found is not None

@@ -24,6 +24,7 @@ from uuid import UUID
 from francium import cache
 from francium.cache import CacheItem
 from francium.projector import projection
+from francium.views.inbox_counts import counted
 from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.rhenium import Withdrawal
@@ -74,7 +75,8 @@ def project_withdrawal(record: ChangeRecord) -> list[CacheItem]:
     withdrawn = Withdrawal.model_validate(record.payload)
     group_id = str(withdrawn.group_id)
     done = {"group_id": group_id, "batch": withdrawn.batch, "entities": len(withdrawn.entities)}
-    return [CacheItem(record.aggregate, cache.STATE, record.version, done)] + [
+    state = CacheItem(record.aggregate, cache.STATE, record.version, done)
+    return [state, *counted(*withdrawn.counts)] + [
         CacheItem(
             record.aggregate,
             f"of#{entity_id}",

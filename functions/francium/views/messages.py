@@ -39,6 +39,7 @@ from francium.cache import CacheItem
 from francium.projector import projection
 from francium.views import groups
 from francium.views.entities import entity
+from francium.views.inbox_counts import counted, inbox_count
 from shared import aws
 from shared.contracts.carbon import MemberState, group_aggregate, member_aggregate
 from shared.contracts.changes import ChangeRecord
@@ -115,9 +116,11 @@ def copy_reads_partition(entity_id: UUID, group_id: UUID) -> str:
 
 @projection("message")
 def project_message(record: ChangeRecord) -> list[CacheItem]:
+    """The message in its audience's partition, after its recipient's unread count (if it moved)."""
     state = MessageState.model_validate(record.payload)
     indexes = {"gsi1pk": audience_partition(state), "gsi1sk": sort_key(state)}
-    return [CacheItem(record.aggregate, cache.STATE, record.version, state.model_dump(mode="json"), indexes)]
+    data = state.model_dump(mode="json", exclude={"inbox"})
+    return [*counted(state.inbox), CacheItem(record.aggregate, cache.STATE, record.version, data, indexes)]
 
 
 @projection("fanout", immutable=True)
@@ -127,9 +130,9 @@ def project_fanout(record: ChangeRecord) -> list[CacheItem]:
     batch = FanoutBatch.model_validate(record.payload)
     message, group = batch.message, batch.message.to_group
     assert group is not None, "only group broadcasts are fanned out"
-    data, key = message.model_dump(mode="json"), sort_key(message)
+    data, key = message.model_dump(mode="json", exclude={"inbox"}), sort_key(message)
     done = {"message_id": str(message.id), "batch": batch.batch, "recipients": len(batch.recipients)}
-    return [CacheItem(record.aggregate, cache.STATE, record.version, done)] + [
+    return [CacheItem(record.aggregate, cache.STATE, record.version, done), *counted(*batch.counts)] + [
         CacheItem(
             record.aggregate,
             f"{COPY}{reader}",
@@ -152,7 +155,8 @@ def project_read(record: ChangeRecord) -> list[CacheItem]:
         indexes = {"gsi1pk": reads_partition(state.entity_id, partition), "gsi1sk": key}
         if read.delivered and read.to_group is not None:
             indexes |= {"gsi2pk": copy_reads_partition(state.entity_id, read.to_group), "gsi2sk": key}
-    return [CacheItem(record.aggregate, cache.STATE, record.version, state.model_dump(mode="json"), indexes)]
+    data = state.model_dump(mode="json", exclude={"inbox"})
+    return [*counted(state.inbox), CacheItem(record.aggregate, cache.STATE, record.version, data, indexes)]
 
 
 @dataclass(frozen=True)
@@ -256,34 +260,42 @@ def inbox_page(
 def unread_count(entity_id: UUID, registered_at: datetime | None = None) -> int:
     """How many messages ``inbox_page(unread=True)`` would list, over all its pages.
 
-    One round of reads at the same time for almost every reader: the counts of its own partition
-    (direct messages and copies) and of the platform's since its registration (``registered_at``,
-    as the authorizer read it; else the entity is read first), with its ``read_time_of`` partition,
-    which names the groups it reads at read time and the deleted groups whose copies it may hold:
-    usually neither, and then nothing else is read, whatever the number of its groups. A second
-    round only for those: each read-time group counted in the reader's window (kept if the group is
-    live), and each deleted group's copies and the reader's reads of them, taken off its own count.
+    Its own partition's part (direct and system messages, copies of live groups' broadcasts) is
+    the entity's unread count, one read (``inbox_counts``); the platform's (since its registration:
+    ``registered_at`` as the authorizer read it, else the entity is read first) is counted, two
+    small ``COUNT``s; and its ``read_time_of`` partition names the groups it reads at read time,
+    usually none. All in one round trip. A second one only for those groups (each counted in the
+    reader's window, kept if the group is live), or when the read side has no count for the
+    entity (nothing ever moved it, or the cache lost it): then its own partition is counted as
+    the platform's is, less its copies of deleted groups (from its ``read_time_of`` partition).
 
     A read mark projected before its message (the read side lagging on one aggregate) would make a
     source count below zero for a moment: a source never counts less than nothing.
     """
-    own = Tally(f"inbox#{entity_id}", reads_partition(entity_id, f"inbox#{entity_id}"), "gsi1", LOWEST, HIGHEST)
     registered_at = registration(entity_id, registered_at)
-    first = [own] + [source_tally(entity_id, s) for s in platform_source(registered_at)]
-    (read_time, withdrawn), *counts = together(lambda: groups.read_time_of(entity_id), *counts_of(first))
-    unread = sum(unread_from(first, iter(counts)))
-    if not read_time and not withdrawn:
-        return unread
+    platform = [source_tally(entity_id, s) for s in platform_source(registered_at)]
+    counter, (read_time, withdrawn), *counts = together(
+        lambda: inbox_count(entity_id), lambda: groups.read_time_of(entity_id), *counts_of(platform)
+    )
+    unread = sum(unread_from(platform, iter(counts)))
     tallies = [source_tally(entity_id, s) for s in read_time_sources(read_time)]
-    gone = [
-        Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
-        for g in withdrawn
-    ]
-    live, *counts = together(lambda: groups.in_live_groups(read_time), *counts_of(tallies + gone))
+    own: list[Tally] = []
+    gone: list[Tally] = []
+    if counter is not None:
+        unread += max(0, counter.unread)
+    else:
+        own = [Tally(f"inbox#{entity_id}", reads_partition(entity_id, f"inbox#{entity_id}"), "gsi1", LOWEST, HIGHEST)]
+        gone = [
+            Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
+            for g in withdrawn
+        ]
+    if not tallies and not own:
+        return unread
+    live, *counts = together(lambda: groups.in_live_groups(read_time), *counts_of(tallies + own + gone))
     live_groups = {m.group_id for m in live}
-    counted = unread_from(tallies + gone, iter(counts))
-    unread += sum(n for t, n in zip(tallies, counted[: len(tallies)], strict=True) if t.group in live_groups)
-    unread -= sum(counted[len(tallies) :])
+    found = unread_from(tallies + own + gone, iter(counts))
+    unread += sum(n for t, n in zip(tallies, found[: len(tallies)], strict=True) if t.group in live_groups)
+    unread += sum(found[len(tallies) : len(tallies) + len(own)]) - sum(found[len(tallies) + len(own) :])
     return max(0, unread)
 
 

@@ -16,7 +16,7 @@ from shared.contracts.nickel import AssetState, BalanceState, TransferState
 from shared.contracts.nickel_holds import HoldState
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
-from shared.contracts.rhenium import FanoutBatch, MessageState, ReadState, Withdrawal
+from shared.contracts.rhenium import FanoutBatch, InboxCount, MessageState, ReadState, Withdrawal
 
 # aggregate type (the prefix of ``ChangeRecord.aggregate``) → the model of every event's payload
 STATE_BY_AGGREGATE: dict[str, type[BaseModel]] = {
@@ -32,6 +32,7 @@ STATE_BY_AGGREGATE: dict[str, type[BaseModel]] = {
     "read": ReadState,
     "fanout": FanoutBatch,
     "withdrawal": Withdrawal,
+    "unread": InboxCount,
 }
 
 

@@ -44,6 +44,24 @@ def fanout_aggregate(message_id: UUID | str, batch: int) -> str:
     return f"fanout#{message_id}:{batch}"
 
 
+UNREAD_COUNTED = "UnreadCounted"  # an entity's unread count, as migration 0026 first counted it
+
+
+def unread_aggregate(entity_id: UUID | str) -> str:
+    return f"unread#{entity_id}"
+
+
+class InboxCount(BaseModel):
+    """How many messages of the entity's own inbox partition (direct and system messages, copies
+    of live groups' broadcasts) it has not read, kept by Fluorine in the transactions that change
+    it (``inbox_counts``). ``version`` rises by one with every change: the events that change it
+    carry the new value and version, and the read side keeps the highest version it sees."""
+
+    entity_id: UUID
+    unread: int
+    version: int = Field(ge=1)
+
+
 COPIES_WITHDRAWN = "CopiesWithdrawn"  # a deleted group's copies no longer count in these members' inboxes
 
 
@@ -62,6 +80,9 @@ class MessageState(BaseModel):
     body: str
     sent_at: datetime
     version: int = Field(default=1, ge=1)
+    # A direct or system message: its recipient's unread count with it (absent on other messages,
+    # and on those sent before the counts were kept).
+    inbox: InboxCount | None = None
 
 
 class MessageKey(BaseModel):
@@ -84,6 +105,8 @@ class ReadState(BaseModel):
     # not counted, see francium.views.messages.unread_count).
     message: MessageKey | None = None
     version: int = Field(default=1, ge=1)
+    # The reader's unread count, when this read mark moved it (a message of its own partition).
+    inbox: InboxCount | None = None
 
 
 class SendMessage(BaseModel):
@@ -146,6 +169,9 @@ class FanoutBatch(BaseModel):
     batch: int = Field(ge=0)
     recipients: list[UUID]
     version: int = Field(default=1, ge=1)
+    # The recipients' unread counts with their copy (those who had read it already are not moved;
+    # none when the group was deleted before the fan-out).
+    counts: list[InboxCount] = Field(default_factory=list)
 
 
 class Withdrawal(BaseModel):
@@ -159,6 +185,8 @@ class Withdrawal(BaseModel):
     batch: int = Field(ge=0)
     entities: list[UUID]
     version: int = Field(default=1, ge=1)
+    # The unread counts of the entities whose unread copies of the group left them.
+    counts: list[InboxCount] = Field(default_factory=list)
 
 
 class MarkRead(BaseModel):
