@@ -66,6 +66,8 @@ class SortedTable:
     def _store(self, Item: dict[str, Any]) -> None:  # noqa: N803
         key = (Item["pk"]["S"], Item["sk"]["S"])
         old = self.items.get(key)
+        if old is None:  # the table's own key: (pk, sk), never changes
+            bisect.insort(self.index[""][key[0]], (key[1], *key))
         for name in ("gsi1", "gsi2"):
             if old is not None and f"{name}pk" in old:
                 entries = self.index[name][old[f"{name}pk"]["S"]]
@@ -90,10 +92,11 @@ class SortedTable:
 
     def query(self, **request: Any) -> dict[str, Any]:
         match = _CONDITION.match(request["KeyConditionExpression"])
-        if match is None or not request.get("IndexName"):
+        if match is None:
             raise ValueError(f"unsupported query: {request['KeyConditionExpression']}")
+        index = request.get("IndexName") or ""  # no index: the table's own (pk, sk)
         values = {k: v["S"] for k, v in request["ExpressionAttributeValues"].items()}
-        entries = self.index[request["IndexName"]].get(values[":pk"], [])
+        entries = self.index[index].get(values[":pk"], [])
         low, high = ("", "\uffff")
         if match["bw"]:
             low, high = values[":prefix"], values[":prefix"] + "\uffff"
@@ -103,7 +106,7 @@ class SortedTable:
         forward = request.get("ScanIndexForward", True)
         lo, hi = bisect.bisect_left(entries, (low,)), bisect.bisect_left(entries, (high,))
         if start is not None:
-            position = (start[f"{request['IndexName']}sk"]["S"], start["pk"]["S"], start["sk"]["S"])
+            position = (start[f"{index}sk"]["S"], start["pk"]["S"], start["sk"]["S"])
             if forward:
                 lo = max(lo, bisect.bisect_right(entries, position))
             else:
@@ -117,7 +120,7 @@ class SortedTable:
             if picked and read + self.sizes[key] > PAGE_BYTES:  # DynamoDB stops at 1 MB read
                 last = picked[-1]
                 self._count(len(picked))
-                keys = ("pk", "sk", f"{request['IndexName']}pk", f"{request['IndexName']}sk")
+                keys = tuple(dict.fromkeys(("pk", "sk", f"{index}pk", f"{index}sk")))
                 page = {"Items": picked, "Count": len(picked), "ScannedCount": len(picked)}
                 return page | {"LastEvaluatedKey": {k: last[k] for k in keys}}
             read += self.sizes[key]

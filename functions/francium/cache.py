@@ -43,9 +43,6 @@ class CacheItem:
     ver: int
     data: dict[str, Any] | None  # None: a tombstone (the thing was deleted at ``ver``)
     indexes: dict[str, str] = field(default_factory=dict)  # e.g. {"gsi1pk": ..., "gsi1sk": ...}
-    # Written by the events of several aggregates, each with the item's own version (an entity's
-    # unread count): the highest version wins, whatever the order, and no one event accounts for it.
-    shared: bool = False
 
 
 def conditional_put(item: CacheItem) -> dict[str, Any]:
@@ -116,14 +113,6 @@ def put_unconditionally(items: list[CacheItem]) -> int:
         return sum(_write_batch(c) for c in chunks)
     dynamodb()  # made here, once, and lent to the writer threads
     return sum(in_threads(_writers(), _write_batch, chunks))
-
-
-def put_all_if_newer(items: list[CacheItem]) -> int:
-    """``put_if_newer`` for each of ``items``, ``WRITERS`` requests at a time; how many were written."""
-    if len(items) <= 1:
-        return sum(put_if_newer(i) for i in items)
-    dynamodb()  # made here, once, and lent to the writer threads
-    return sum(in_threads(_writers(), put_if_newer, items))
 
 
 def _write_batch(chunk: list[CacheItem]) -> int:

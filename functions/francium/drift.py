@@ -95,34 +95,8 @@ def compare(expected: CacheItem, stored: dict[str, Any] | None) -> Drift | None:
 
 
 def drifts(records: Iterable[ChangeRecord]) -> Iterator[tuple[ChangeRecord, Drift]]:
-    """Each drifted expected item of ``records`` (read in batches of the cache); shared items,
-    which no one event accounts for, are left to ``shared_drifts``."""
-    expected = [(record, item) for record in records for item in expected_items(record) if not item.shared]
-    yield from _compared(expected)
-
-
-def newest_shared(records: Iterable[ChangeRecord], into: dict[Key, tuple[ChangeRecord, CacheItem]]) -> None:
-    """Keep in ``into``, per key of a shared item (an unread count), the event that writes its
-    highest version: that is what the item should be, whatever else writes it."""
-    for record in records:
-        for item in expected_items(record):
-            kept = into.get((item.pk, item.sk))
-            if item.shared and (kept is None or kept[1].ver < item.ver):
-                into[(item.pk, item.sk)] = (record, item)
-
-
-def shared_drifts(
-    newest: dict[Key, tuple[ChangeRecord, CacheItem]], *, every_event: bool
-) -> Iterator[tuple[ChangeRecord, Drift]]:
-    """The drifted shared items: each against its newest event's. With ``every_event`` false (the
-    events of some aggregates only), an item newer than those events is not drift: another
-    aggregate's event may have written it."""
-    for record, found in _compared(list(newest.values())):
-        if every_event or found.kind != "newer":
-            yield record, found
-
-
-def _compared(expected: list[tuple[ChangeRecord, CacheItem]]) -> Iterator[tuple[ChangeRecord, Drift]]:
+    """Each drifted expected item of ``records`` (read in batches of the cache)."""
+    expected = [(record, item) for record in records for item in expected_items(record)]
     stored = raw_items([(item.pk, item.sk) for _, item in expected])
     for record, item in expected:
         found = compare(item, stored.get((item.pk, item.sk)))

@@ -29,8 +29,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from francium import cache, derived
-from francium.cache import CacheItem
-from francium.drift import Drift, Key, cache_keys, drifts, expected_items, newest_shared, shared_drifts
+from francium.drift import Drift, Key, cache_keys, drifts, expected_items
 from shared import snapstart
 from shared.aws import dynamodb, prime_dynamodb
 from shared.contracts.changes import ChangeRecord
@@ -65,15 +64,12 @@ def scan(aggregate: str | None) -> tuple[list[tuple[ChangeRecord | None, Drift]]
     """Every drift (with the event to rebuild from) and how many aggregates were checked."""
     found: list[tuple[ChangeRecord | None, Drift]] = []
     expected: set[Key] = set()
-    shared: dict[Key, tuple[ChangeRecord, CacheItem]] = {}
     checked = 0
     for records in truth(aggregate):
         checked += len(records)
         found += list(drifts(records))
-        newest_shared(records, shared)
         if aggregate is None:
             expected |= {(i.pk, i.sk) for r in records for i in expected_items(r)}
-    found += list(shared_drifts(shared, every_event=aggregate is None))
     if aggregate is None:
         found += [
             (None, Drift("orphan", pk, sk, None, ver)) for (pk, sk), ver in cache_keys() if (pk, sk) not in expected
@@ -139,12 +135,7 @@ def repair_cache(found: list[tuple[ChangeRecord | None, Drift]], *, exclusive: b
     first), so a reader racing the repair sees the old item or the new one, never a 404.
     """
     records = {r.aggregate: r for r, _ in found if r is not None}.values()
-    newest: dict[Key, CacheItem] = {}
-    for item in (item for record in records for item in expected_items(record)):
-        kept = newest.get((item.pk, item.sk))  # a shared item (a count) may come from several events
-        if kept is None or kept.ver < item.ver:
-            newest[(item.pk, item.sk)] = item
-    items = list(newest.values())
+    items = [item for record in records for item in expected_items(record)]
     rewrites = {(i.pk, i.sk) for i in items}
     replacing: dict[tuple[str, str], int] = {}
     for _, drift in found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from francium.cache import STATE, CacheItem, put_all_if_newer, put_if_newer, put_unconditionally
+from francium.cache import STATE, CacheItem, put_if_newer, put_unconditionally
 from shared.contracts.changes import ChangeRecord
 from shared.observability import logger
 
@@ -40,11 +40,8 @@ def apply(record: ChangeRecord) -> int:
         raise UnknownAggregate(record.aggregate_type)
     items = project(record)
     if record.aggregate_type in IMMUTABLE:
-        # Its own items without conditions, the shared ones (counts) each only over an older
-        # version, its state last: a read waiting for the event finds the rest there.
-        last = [i for i in items if i.sk == STATE and not i.shared]
-        plain = put_unconditionally([i for i in items if i.sk != STATE and not i.shared])
-        return plain + put_all_if_newer([i for i in items if i.shared]) + put_unconditionally(last)
+        last = [i for i in items if i.sk == STATE]
+        return put_unconditionally([i for i in items if i.sk != STATE]) + put_unconditionally(last)
     changed = sum(put_if_newer(item) for item in items)
     if not changed:
         logger.debug(

@@ -55,3 +55,18 @@ def test_a_small_query_is_one_page() -> None:
     )
     assert answer["Count"] == 10
     assert "LastEvaluatedKey" not in answer
+
+
+def test_a_query_without_an_index_reads_the_table_s_own_key_newest_first() -> None:
+    table = SortedTable()
+    for version in (3, 1, 2):
+        table.put_item(TableName="t", Item={"pk": {"S": "unread#a"}, "sk": {"S": f"v#{version}"}, "ver": {"N": "1"}})
+    table.put_item(TableName="t", Item={"pk": {"S": "unread#b"}, "sk": {"S": "v#9"}, "ver": {"N": "1"}})
+    answer = table.query(
+        TableName="t",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": "unread#a"}, ":prefix": {"S": "v#"}},
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    assert [i["sk"]["S"] for i in answer["Items"]] == ["v#3", "v#2"]
