@@ -309,6 +309,18 @@ def test_a_rebuilt_read_cache_counts_the_same(stack: StreamDriver) -> None:
     assert maintenance.verify()["by_kind"] == {"missing": 1}
     maintenance.rebuild()
     assert unread(bob) == 1 == len(unread_listed(bob))
+    # An unreadable count: the partition is counted instead, as exact, and a rebuild rewrites it
+    newest = {"pk": {"S": f"unread#{bob.entity_id}"}, "sk": {"S": f"v#{3:010d}"}}
+    stack.dynamodb.update_item(
+        TableName="ReadCacheTable",
+        Key=newest,
+        UpdateExpression="SET #d = :x",
+        ExpressionAttributeNames={"#d": "data"},
+        ExpressionAttributeValues={":x": {"S": "{not json"}},
+    )
+    assert unread(bob) == 1
+    assert maintenance.verify()["by_kind"] == {"mismatch": 1}
+    maintenance.rebuild()
     # A lost count: the partition is counted instead, as exact; a rebuild puts the count back
     versions = [f"v#{n:010d}" for n in (1, 2, 3)]  # two messages, then a read
     for version in versions:

@@ -19,7 +19,7 @@ from francium.cache import CacheItem
 from francium.projector import projection
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.rhenium import InboxCount, unread_aggregate
-from shared.readcache import decode
+from shared.readcache import CorruptItem, decode
 
 VERSION = "v#"
 
@@ -41,6 +41,10 @@ def project_unread(record: ChangeRecord) -> list[CacheItem]:
 
 def inbox_count(entity_id: UUID) -> InboxCount | None:
     """The entity's unread count, its newest version; None if the read side has none (nothing
-    ever moved it, or the cache lost it)."""
-    found, _ = cache.query_page(unread_aggregate(entity_id), limit=1, sk_prefix=VERSION)
-    return decode(InboxCount, found[0]) if found else None
+    ever moved it, or the cache lost it) or cannot read it (then the caller counts the partition,
+    exact, until ``verify``/``rebuild`` restores the item: no event of its own would repair it)."""
+    try:
+        found, _ = cache.query_page(unread_aggregate(entity_id), limit=1, sk_prefix=VERSION)
+        return decode(InboxCount, found[0]) if found else None
+    except CorruptItem:
+        return None
