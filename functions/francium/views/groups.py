@@ -11,9 +11,9 @@
   page reads, found without reading the entity's every membership.
 - ``withdrawal#<group>:<batch>`` / ``of#<entity>``: a deleted group whose broadcasts' copies the
   entity may hold (``CopiesWithdrawn``, up to 1,000 entities per event), on GSI2 in the same
-  ``read_time_of#<entity>`` after the memberships (sort key ``w#<group>``): with one query an
-  unread count knows both the groups it counts at read time and the deleted groups whose copies
-  it leaves out.
+  ``read_time_of#<entity>`` after the memberships (sort key ``w#<group>``): an unread count that
+  must count the entity's own partition (no counter on the read side) finds the deleted groups
+  whose copies it leaves out with the groups it counts at read time, in one query.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def project_member(record: ChangeRecord) -> list[CacheItem]:
 
 @projection("withdrawal", immutable=True)
 def project_withdrawal(record: ChangeRecord) -> list[CacheItem]:
-    """One item per entity in its ``read_time_of`` partition, and the event's ``state`` item (last)."""
+    """One item per entity in its ``read_time_of`` partition, the holders' moved unread counts, and
+    the event's ``state`` item (written last)."""
     withdrawn = Withdrawal.model_validate(record.payload)
     group_id = str(withdrawn.group_id)
     done = {"group_id": group_id, "batch": withdrawn.batch, "entities": len(withdrawn.entities)}

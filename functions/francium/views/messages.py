@@ -17,8 +17,9 @@ over the fan-out limit: few for anyone), each once from the cursor's position do
 window the caller belongs to it, and merges them: its cost depends on the page size and those few
 groups, not on the inbox's size or the number of the caller's groups.
 
-The unread count is, per source, the messages in its window less the caller's reads in the same
-window: two ``COUNT`` queries per source, no item read back, exact as the projections stand.
+The unread count is the caller's counter for its own partition (``francium.views.inbox_counts``)
+and, for the platform's partition and each group read at read time, the messages in the caller's
+window less its reads in the same window: two ``COUNT`` queries per source, no item read back.
 """
 
 from __future__ import annotations
@@ -293,9 +294,10 @@ def unread_count(entity_id: UUID, registered_at: datetime | None = None) -> int:
         return unread
     live, *counts = together(lambda: groups.in_live_groups(read_time), *counts_of(tallies + own + gone))
     live_groups = {m.group_id for m in live}
-    found = unread_from(tallies + own + gone, iter(counts))
-    unread += sum(n for t, n in zip(tallies, found[: len(tallies)], strict=True) if t.group in live_groups)
-    unread += sum(found[len(tallies) : len(tallies) + len(own)]) - sum(found[len(tallies) + len(own) :])
+    found = iter(unread_from(tallies + own + gone, iter(counts)))
+    in_groups = [next(found) for _ in tallies]
+    unread += sum(n for t, n in zip(tallies, in_groups, strict=True) if t.group in live_groups)
+    unread += sum(next(found) for _ in own) - sum(found)  # the rest: deleted groups' copies
     return max(0, unread)
 
 
