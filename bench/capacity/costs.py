@@ -12,9 +12,9 @@ per action, and corrects two things a small measured world understates:
   counts the table's write only. ``INDEX_COPIES`` is each item family's number of indexes
   (functions/francium/views: messages gsi1; wallets gsi1; transfers' history gsi1 + gsi2; holds
   gsi1 + gsi2; memberships gsi2; a broadcast's copies gsi1 + gsi2).
-* **Audience.** A group broadcast writes a copy per fanned member (issue #16): the measured group
-  has ``group_size`` members, the modelled groups their own average; ``with_audience`` scales the
-  copies' writes and their batch requests to it.
+* **Audience.** A group broadcast writes a copy and an unread count per fanned member (issue #16):
+  the measured group has ``group_size`` members, the modelled groups their own average;
+  ``with_audience`` scales those writes and their batch requests to it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ INDEX_COPIES = {"message": 1, "wallet": 1, "transfer": 2, "hold": 2, "member": 1
 CHANGE_FEED = "ChangeFeedTable"
 READ_CACHE = "ReadCacheTable"
 COPIES = f"{READ_CACHE}:fanout"  # a group broadcast's copies, one per fanned member (and a marker per batch)
+COUNTS = f"{READ_CACHE}:unread"  # unread counts; a fan-out writes one per copy, in the copies' batches
 
 # Which function serves each action (the authorizer runs before the others; see model.authorizer_calls).
 FUNCTION = {
@@ -42,6 +43,7 @@ FUNCTION = {
     "get_wallet": "francium",
     "wallet_history_page": "francium",
     "inbox_page": "francium",
+    "unread_count": "francium",
     "graphql_dashboard": "francium",
     "transfer": "nickel",
     "hold_and_capture": "nickel",
@@ -127,6 +129,8 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
             if table == READ_CACHE and family in INDEX_COPIES:
                 _add(wru, READ_CACHE, used["write_units"] * INDEX_COPIES[family])
     copies = downstream["dynamodb_partitions"].get(COPIES, {})
+    # A fan-out's unread counts are per member, like its copies: scaled with them to the audience
+    counts = downstream["dynamodb_partitions"].get(COUNTS, {}) if copies else {}
     down_tables = downstream["dynamodb"]
     return ActionCost(
         name=name,
@@ -145,7 +149,7 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
         wru=wru,
         partition_rru=parts,
         partition_requests=requests,
-        copy_wru=copies.get("write_units", 0.0) * (1 + INDEX_COPIES["fanout"]),
+        copy_wru=copies.get("write_units", 0.0) * (1 + INDEX_COPIES["fanout"]) + counts.get("write_units", 0.0),
         copy_writes=copies.get("requests", 0.0),
     )
 

@@ -139,6 +139,7 @@ def actions(world: World) -> dict[str, Callable[[], Any]]:
         "get_wallet": lambda: _call("francium.app", "GET", "/v1/wallets/me", a),
         "wallet_history_page": lambda: _call("francium.app", "GET", "/v1/wallets/me/transfers", a),
         "inbox_page": lambda: _call("francium.app", "GET", "/v1/messages/inbox", reader),
+        "unread_count": lambda: _call("francium.app", "GET", "/v1/messages/unread-count", reader),
         "graphql_dashboard": lambda: _call("francium.app", "POST", "/v1/graphql", reader, body={"query": dashboard}),
         "transfer": lambda: _call(
             "nickel.app",

@@ -35,6 +35,7 @@ DEFAULT_MIX: dict[str, float] = {
     "get_wallet": 3.0,
     "wallet_history_page": 1.0,
     "inbox_page": 6.0,
+    "unread_count": 6.0,
     "graphql_dashboard": 2.0,
     "transfer": 0.5,
     "hold_and_capture": 0.05,

@@ -229,3 +229,23 @@ def test_copies_are_billed_for_the_mixs_average_group() -> None:
     result = evaluate(w, costs)
     # Then the read cache is written 3 WRU per member of each broadcast: groups x 8 x 3 a day
     assert result.wru["ReadCacheTable"] == pytest.approx(w.groups * 8 * 3 / 86_400)
+
+
+def test_a_fan_outs_unread_counts_scale_with_its_copies() -> None:
+    # Given a measured fan-out to 50 members: 51 copy-family writes (a marker) and 50 counts
+    partitions = {
+        "ReadCacheTable:fanout": {"read_units": 0.0, "requests": 3.0, "write_units": 51.0},
+        "ReadCacheTable:unread": {"read_units": 0.0, "requests": 2.0, "write_units": 50.0},
+    }
+    side = {"dynamodb": {}, "dynamodb_partitions": {}, "sql_statements": 0, "lambda_invocations": {}}
+    measured = {
+        "request": side,
+        "downstream": {**side, "dynamodb_partitions": partitions},
+        "change_feed_records": 0,
+        "trigger_records": 0,
+    }
+    # When its cost is read
+    cost = action_cost("group_broadcast", measured)
+    # Then the counts scale with the audience as the copies (and their index copies) do
+    assert cost.copy_wru == 51 * 3 + 50
+    assert cost.with_audience(100, 50).copy_wru == 2 * (51 * 3 + 50)
