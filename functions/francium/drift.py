@@ -10,6 +10,8 @@ cache item at its key:
 - ``orphan`` (full verification only): a cache item no aggregate's latest event accounts for.
 - ``derived_missing``: not the cache's drift but the truth's: a committed event whose derived
   write (a transfer's system message) is not in PostgreSQL (``francium.derived``).
+- ``count_wrong``: PostgreSQL's too: an unread count it keeps that a recount of its messages and
+  read marks disagrees with (expected: the recount; cached: the count kept).
 
 On a live system an event committed during a run shows up as stale (or, rarely, newer): re-run.
 """
@@ -32,7 +34,7 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True)
 class Drift:
-    kind: str  # missing | stale | newer | mismatch | orphan | derived_missing
+    kind: str  # missing | stale | newer | mismatch | orphan | derived_missing | count_wrong
     pk: str
     sk: str
     expected_version: int | None

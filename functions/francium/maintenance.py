@@ -5,8 +5,10 @@ derived writes of event consumers (``python -m francium.maintenance verify|rebui
 The truth is the latest committed event of each aggregate, asked from Fluorine page by page
 (``LatestEvents``): Francium never reads Fluorine's store. ``verify`` reports drift as JSON with a
 count; ``rebuild`` repairs it. First the derived writes: the committed events whose consumer's write
-is missing (``MissingDerivedWrites``) are handed to that consumer again (``francium.derived``). Then
-the cache: items newer than the truth, with other data, or accounted for by no aggregate are
+is missing (``MissingDerivedWrites``) are handed to that consumer again (``francium.derived``), and
+the unread counts Fluorine keeps that a recount disagrees with are set to it (``RecountUnread``: a
+count moved by code that did not keep it, such as the old code still running while migration 0026
+deployed). Then the cache: items newer than the truth, with other data, or accounted for by no aggregate are
 deleted (only if still at the version seen), and the latest events are re-applied through the
 projections (version-conditional, so a live projector racing it never regresses), the derived
 writes just made included.
@@ -37,9 +39,13 @@ from shared.contracts.maintenance import (
     LatestEvents,
     LatestEventsPage,
     MissingDerivedWrite,
+    RecountedPage,
+    RecountUnread,
     RepairAggregates,
     Repaired,
+    WrongCount,
 )
+from shared.contracts.rhenium import unread_aggregate
 from shared.errors import AppError, InternalError, InvalidRequest
 from shared.internal import InternalRequest, call, failure_response, prime_invoke
 from shared.observability import invocation, logger
@@ -91,10 +97,34 @@ def derived_drift(found: list[MissingDerivedWrite]) -> list[tuple[ChangeRecord |
     return [(None, Drift("derived_missing", m.derived, cache.STATE, None, None, m.event.aggregate)) for m in found]
 
 
+def recount(aggregate: str | None, *, fix: bool) -> list[WrongCount]:
+    """Every unread count Fluorine keeps that a recount of PostgreSQL disagrees with (a full run
+    only: ``aggregate`` limits a run to one aggregate's events); ``fix`` sets and publishes them."""
+    if aggregate is not None:
+        return []
+    wrong: list[WrongCount] = []
+    after = None
+    while True:
+        page = call("fluorine", RecountUnread(after=after, fix=fix), RecountedPage).result
+        wrong += page.wrong
+        if page.next_after is None:
+            return wrong
+        after = page.next_after
+
+
+def count_drift(wrong: list[WrongCount]) -> list[tuple[ChangeRecord | None, Drift]]:
+    """Not the cache's drift but PostgreSQL's own: an unread count its messages and reads disagree with."""
+    return [(None, Drift("count_wrong", unread_aggregate(w.entity_id), "-", w.recounted, w.kept)) for w in wrong]
+
+
 def report(
-    found: list[tuple[ChangeRecord | None, Drift]], checked: int, missing: list[MissingDerivedWrite], events: int
+    found: list[tuple[ChangeRecord | None, Drift]],
+    checked: int,
+    missing: list[MissingDerivedWrite],
+    events: int,
+    wrong: list[WrongCount] | None = None,
 ) -> dict[str, Any]:
-    everything = [*derived_drift(missing), *found]
+    everything = [*derived_drift(missing), *count_drift(wrong or []), *found]
     return {
         "aggregates_checked": checked,
         "derived_events_checked": events,
@@ -105,7 +135,7 @@ def report(
 
 
 def verify(aggregate: str | None = None, context: Any = None) -> dict[str, Any]:
-    return report(*scan(aggregate), *scan_derived(aggregate))
+    return report(*scan(aggregate), *scan_derived(aggregate), recount(aggregate, fix=False))
 
 
 def delete_if_unchanged(drift: Drift) -> None:
@@ -191,6 +221,7 @@ def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool =
     """
     missing, events = scan_derived(aggregate)
     failed = derived.redrive(missing, context)
+    wrong = recount(aggregate, fix=True)  # before the scan: it finds the fixed counts' events
     found, checked = scan(aggregate)
     if aggregate is not None:  # the derived writes just made are other aggregates: bring them in too
         for made in {m.derived for m in missing if m.event.aggregate not in failed}:
@@ -200,7 +231,7 @@ def rebuild(aggregate: str | None = None, context: Any = None, exclusive: bool =
     rederived = len(missing) - len(failed)
     logger.info("rebuilt", extra={"drift": len(found), "rewritten": rewritten, "rederived": rederived})
     return {
-        **report(found, checked, missing, events),
+        **report(found, checked, missing, events, wrong),
         "rederived": rederived,
         "rederive_failed": failed[:REPORTED],
         "rewritten": rewritten,

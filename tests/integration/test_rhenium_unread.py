@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from fluorine import db
@@ -281,6 +282,24 @@ def test_the_migration_counts_what_the_commands_counted(stack: StreamDriver) -> 
     assert recounted[alice.entity_id] == unread(alice) == 1
     assert events is not None
     assert events[0] >= 3
+
+
+def test_a_count_moved_by_code_that_did_not_keep_it_is_found_and_fixed(stack: StreamDriver, postgres: str) -> None:
+    """As when the old code still ran while migration 0026 deployed: a message written without
+    moving its recipient's count. ``verify`` reports the count, ``rebuild`` sets it to a recount."""
+    alice, bob = person(stack), person(stack)
+    send(stack, alice, bob)
+    send(stack, alice, bob)
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("UPDATE inbox_counts SET unread = unread - 1 WHERE entity_id = %s", (bob.entity_id,))
+    report = maintenance.verify()
+    assert report["by_kind"] == {"count_wrong": 1}
+    assert report["drift"][0]["pk"] == f"unread#{bob.entity_id}"
+    rebuilt = maintenance.rebuild()
+    assert rebuilt["by_kind"] == {"count_wrong": 1, "missing": 1}  # the fixed count's event, projected by it
+    assert maintenance.verify()["count"] == 0
+    assert unread(bob) == 2 == len(unread_listed(bob))
+    assert unread(alice) == 0
 
 
 def test_graphql_unread_count_is_the_rest_count(stack: StreamDriver) -> None:

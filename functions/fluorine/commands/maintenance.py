@@ -1,5 +1,5 @@
-"""Maintenance reads for the read side: the latest outbox record of every aggregate, and the
-committed events whose derived write is missing.
+"""Maintenance for the read side: the latest outbox record of every aggregate, the committed
+events whose derived write is missing, and the unread counts against a recount.
 
 ``LatestEvents`` is served from the outbox's (aggregate, version) unique index: DISTINCT ON walks it
 in key order, and keyset pagination by aggregate keeps every page one index range scan.
@@ -22,6 +22,7 @@ from uuid import UUID
 
 from fluorine.authority import Authority
 from fluorine.bus import command_handler
+from fluorine.commands.rhenium import move_unread
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
 from shared.contracts.maintenance import (
@@ -30,9 +31,19 @@ from shared.contracts.maintenance import (
     MissingDerivedWrite,
     MissingDerivedWrites,
     MissingDerivedWritesPage,
+    RecountedPage,
+    RecountUnread,
+    WrongCount,
 )
 from shared.contracts.nickel import TRANSFER_POSTED, TransferState
-from shared.contracts.rhenium import MESSAGE_SENT, fanout_aggregate, message_aggregate, transfer_message_id
+from shared.contracts.rhenium import (
+    MESSAGE_SENT,
+    UNREAD_COUNTED,
+    fanout_aggregate,
+    message_aggregate,
+    transfer_message_id,
+    unread_aggregate,
+)
 
 LATEST = (
     "SELECT DISTINCT ON (aggregate) seq, aggregate, version, event_type, payload, occurred_at, correlation_id"
@@ -112,3 +123,49 @@ def missing_derived_writes(cmd: MissingDerivedWrites, uow: UnitOfWork) -> Missin
     missing = sorted([*missing, *fanouts_missing(uow, events)], key=lambda m: m.event.seq)
     more = len(rows) > cmd.limit
     return MissingDerivedWritesPage(checked=len(events), missing=missing, next_after=events[-1].seq if more else None)
+
+
+# Each of ``%(ids)s``: its unread count as kept (NULL: none kept) and recounted from what is in
+# PostgreSQL, the way migration 0026 first counted it: messages to it it has not read, and its
+# copies of live groups' broadcasts already fanned out that it has not read. One statement, so
+# both sides are read from one snapshot.
+RECOUNT = """
+    SELECT e.id, c.unread,
+      (SELECT count(*) FROM messages m WHERE m.to_entity = e.id
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.entity_id = e.id))
+      + (SELECT count(*) FROM fanout_spans s
+         JOIN messages m ON m.to_group = s.group_id AND s.joined_at <= m.sent_at
+                        AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+         JOIN broadcast_fanouts f ON f.message_id = m.id
+         JOIN groups g ON g.id = m.to_group AND g.deleted_at IS NULL
+         WHERE s.entity_id = e.id
+           AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.entity_id = e.id))
+    FROM entities e LEFT JOIN inbox_counts c ON c.entity_id = e.id
+    WHERE e.id = ANY(%(ids)s) ORDER BY e.id
+"""
+
+
+@command_handler(RecountUnread, authority=Authority.SYSTEM)
+def recount_unread(cmd: RecountUnread, uow: UnitOfWork) -> RecountedPage:
+    """A page of entities' unread counts against a recount (``verify``); with ``fix``, each wrong
+    one set to its recount and published (``rebuild``). Fixing locks the page's counts first, in
+    entity order as every move of them does: a message or read mark committing meanwhile moves
+    its count after the fix, from the fixed value."""
+    ids = [
+        row[0]
+        for row in uow.execute(
+            "SELECT id FROM entities WHERE %(after)s::uuid IS NULL OR id > %(after)s ORDER BY id LIMIT %(limit)s",
+            {"after": cmd.after, "limit": cmd.limit},
+        )
+    ]
+    if cmd.fix and ids:
+        uow.execute("SELECT 1 FROM inbox_counts WHERE entity_id = ANY(%s) ORDER BY entity_id FOR UPDATE", (ids,))
+    wrong = [
+        WrongCount(entity_id=row[0], kept=row[1] or 0, recounted=row[2])
+        for row in uow.execute(RECOUNT, {"ids": ids})
+        if row[1] != row[2] and not (row[1] is None and row[2] == 0)
+    ]
+    if cmd.fix:
+        for count in move_unread(uow, {w.entity_id: w.recounted - w.kept for w in wrong}):
+            uow.emit(unread_aggregate(count.entity_id), count.version, UNREAD_COUNTED, count)
+    return RecountedPage(checked=len(ids), wrong=wrong, next_after=ids[-1] if len(ids) == cmd.limit else None)

@@ -12,6 +12,7 @@ write the cache) to re-project their aggregates: ``RepairAggregates`` (``shared.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -68,3 +69,26 @@ class RepairAggregates(BaseModel):
 class Repaired(BaseModel):
     rewritten: int  # cache items written
     unknown: list[str] = Field(default_factory=list)  # aggregates the truth has no event of
+
+
+class RecountUnread(BaseModel):
+    """One page of entities (by id, after ``after``): each one's unread count as Fluorine keeps it
+    (``inbox_counts``) against a recount of what is in PostgreSQL. With ``fix``, a wrong count is
+    set to the recount (under the count's lock) and published (``UnreadCounted``)."""
+
+    command: Literal["recount_unread"] = "recount_unread"
+    after: UUID | None = None
+    limit: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE)
+    fix: bool = False
+
+
+class WrongCount(BaseModel):
+    entity_id: UUID
+    kept: int  # the count as it was kept (0 when there was none)
+    recounted: int
+
+
+class RecountedPage(BaseModel):
+    checked: int
+    wrong: list[WrongCount]
+    next_after: UUID | None = None  # None: this was the last page
