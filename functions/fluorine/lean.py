@@ -28,10 +28,19 @@ def run_keyed_lean(
     registered: Registered, command: BaseModel, idem: Idempotency, conn: psycopg.Connection, actor: Actor | None
 ) -> Outcome:
     """A keyed command whose handler claims its key in its own statement: in one autocommit
-    statement if it posts, else (a refusal, a replay, a caller the check refuses: nothing of that
-    statement was kept) the transactional way, which gives the real answer."""
+    statement if it posts, else (a refusal, a replay, a caller the check refuses, its key used by
+    a request committing meanwhile: nothing of that statement was kept) the transactional way,
+    which gives the real answer."""
     posted = _run_in_one_statement(registered, command, idem, conn, actor)
-    return posted if posted is not None else _run_keyed_lean_tx(registered, command, idem, conn, actor)
+    if posted is not None:
+        return posted
+    try:
+        return _run_keyed_lean_tx(registered, command, idem, conn, actor)
+    except pg_errors.RaiseException as exc:
+        if NOT_POSTED not in str(exc):
+            raise
+        # Its key was used by a request that committed meanwhile (0027): answered as its replay now
+        return _run_keyed_lean_tx(registered, command, idem, conn, actor)
 
 
 def _run_in_one_statement(

@@ -205,6 +205,44 @@ def test_concurrent_retries_of_one_key_post_once_and_all_answer_the_same(postgre
         run(other)
 
 
+def test_two_requests_of_one_key_that_both_find_it_free_post_once(postgres: str) -> None:
+    """Both check the key before either posts (0027 writes it once, at the end), then queue on the
+    payer's account: the second finds the key taken when it claims it, and is answered the first's
+    answer, its own posting rolled back whole."""
+    import threading
+    import time
+
+    alice, bob = entities(2)
+    funded({alice: 100})
+    idem = Idempotency(caller_id=str(alice), key="raced", fingerprint="f")
+    command = PostTransfer(id=uuid.uuid4(), from_entity=alice, to=bob, asset="USD", amount=30, idempotency=idem)
+    answers: list[dict[str, Any] | str] = []
+
+    def attempt() -> None:
+        try:
+            answers.append(run(command.model_copy(update={"id": uuid.uuid4()})))
+        except AppError as exc:
+            answers.append(exc.code)
+        finally:
+            db.close()
+
+    with psycopg.connect(postgres) as holder:  # holds alice's account while both requests start
+        holder.execute("SELECT 1 FROM ledger_accounts WHERE owner_id = %s FOR UPDATE", (alice,))
+        threads = [threading.Thread(target=attempt) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # both are waiting for the account, past their check of the key
+        holder.rollback()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 2
+    assert answers[0] == answers[1]
+    assert isinstance(answers[0], dict)
+    assert ledger_balances(postgres) == {None: -100, alice: 70, bob: 30}  # funds for two: one posted
+    with psycopg.connect(postgres) as conn:
+        assert conn.execute("SELECT count(*) FROM transfers WHERE kind = 'transfer'").fetchone() == (1,)
+
+
 def test_a_large_distribution_answers_a_small_write_version_naming_the_payers_wallet(postgres: str) -> None:
     from shared import write_versions
     from shared.contracts.nickel import wallet_aggregate
