@@ -271,3 +271,52 @@ def test_many_holds_and_transfers_against_one_balance_never_reserve_more_than_it
     assert held == pending[0]
     assert balance - held == 1_000 - taken >= 0
     assert_ledger_consistent(postgres)
+
+
+def test_two_requests_of_one_key_place_one_hold_and_capture_it_once(postgres: str) -> None:
+    """Both requests find the key free (0027 writes it once, at the end) and queue on the same
+    rows: the second placing finds the key taken when it claims it, the second capture finds the
+    hold captured; each is answered the first's answer."""
+    import time
+
+    alice, bob = entities(2)
+    funded({alice: 100})
+
+    def twice(command: Any, lock: tuple[str, Any]) -> list[Any]:
+        answers: list[Any] = []
+
+        def attempt() -> None:
+            try:
+                answers.append(act(command.model_copy(update={"id": uuid.uuid4()})).result)
+            except AppError as exc:
+                answers.append(exc.code)
+            finally:
+                db.close()
+
+        with psycopg.connect(postgres) as holder:  # holds the row both need while they start
+            holder.execute(lock[0], lock[1])
+            threads = [threading.Thread(target=attempt) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # both are waiting, past their check of the key
+            holder.rollback()
+        for thread in threads:
+            thread.join()
+        return answers
+
+    key = Idempotency(caller_id=str(alice), key="hold-raced", fingerprint="f")
+    placing = PlaceHold(id=uuid.uuid4(), from_entity=alice, to=bob, asset="USD", amount=30, idempotency=key)
+    placed = twice(placing, ("SELECT 1 FROM ledger_accounts WHERE owner_id = %s FOR UPDATE", (alice,)))
+    assert placed[0] == placed[1]
+    assert isinstance(placed[0], dict)
+    with psycopg.connect(postgres) as conn:
+        assert conn.execute("SELECT count(*) FROM holds").fetchone() == (1,)  # funds for three: one placed
+    hold_id = uuid.UUID(placed[0]["id"])
+    key = Idempotency(caller_id=str(bob), key="capture-raced", fingerprint="f")
+    capture = CaptureHold(id=uuid.uuid4(), hold_id=hold_id, payee=bob, amount=None, idempotency=key)
+    captured = twice(capture, ("SELECT 1 FROM holds WHERE id = %s FOR UPDATE", (hold_id,)))
+    assert captured[0] == captured[1]
+    assert isinstance(captured[0], dict)
+    with psycopg.connect(postgres) as conn:
+        assert conn.execute("SELECT count(*) FROM transfers WHERE kind = 'capture'").fetchone() == (1,)
+    assert_ledger_consistent(postgres)
