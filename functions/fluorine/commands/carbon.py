@@ -129,24 +129,14 @@ def delete_group(cmd: DeleteGroup, uow: UnitOfWork) -> GroupState:
 
 
 def withdraw_copies(uow: UnitOfWork, group_id: UUID) -> None:
-    """``CopiesWithdrawn`` for every entity that may hold copies of the group's broadcasts (its
-    fanned memberships, current and past), in events of ``FANOUT_BATCH``, in the deletion's own
+    """Take each holder's unread copies of the group's broadcasts off its unread count, and emit
+    the moved counts as ``CopiesWithdrawn`` events of ``FANOUT_BATCH``, in the deletion's own
     transaction: its write version names them, so a read that waits for the deletion finds every
-    holder's copies withdrawn (a group's fanned memberships are bounded by the fan-out limit and
-    their turnover). Each holder's unread copies leave its unread count, which the event carries.
-    Under the group's lock: no fan-out or read mark of its broadcasts runs meanwhile."""
-    holders = [
-        row[0]
-        for row in uow.execute(
-            "SELECT DISTINCT entity_id FROM fanout_spans WHERE group_id = %s ORDER BY entity_id", (group_id,)
-        )
-    ]
+    count moved. Under the group's lock: no fan-out or read mark of its broadcasts runs meanwhile."""
     unread = {row[0]: -row[1] for row in uow.execute(UNREAD_COPIES_OF_GROUP, (group_id,))}
-    counted = {c.entity_id: c for c in move_unread(uow, unread)}
-    for number, start in enumerate(range(0, len(holders), FANOUT_BATCH)):
-        batch = holders[start : start + FANOUT_BATCH]
-        counts = [counted[e] for e in batch if e in counted]
-        withdrawn = Withdrawal(group_id=group_id, batch=number, entities=batch, counts=counts)
+    counts = move_unread(uow, unread)
+    for number, start in enumerate(range(0, len(counts), FANOUT_BATCH)):
+        withdrawn = Withdrawal(group_id=group_id, batch=number, counts=counts[start : start + FANOUT_BATCH])
         uow.emit(withdrawal_aggregate(group_id, number), withdrawn.version, COPIES_WITHDRAWN, withdrawn)
 
 

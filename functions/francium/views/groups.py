@@ -9,16 +9,12 @@
 - ``member#<group>:<entity>`` / ``read_time``: the same membership again, on GSI2 in
   ``read_time_of#<entity>`` only while it is not fanned: the few groups whose partitions an inbox
   page reads, found without reading the entity's every membership.
-- ``withdrawal#<group>:<batch>`` / ``of#<entity>``: a deleted group whose broadcasts' copies the
-  entity may hold (``CopiesWithdrawn``, up to 1,000 entities per event), on GSI2 in the same
-  ``read_time_of#<entity>`` after the memberships (sort key ``w#<group>``): an unread count that
-  must count the entity's own partition (no counter on the read side) finds the deleted groups
-  whose copies it leaves out with the groups it counts at read time, in one query.
+- ``withdrawal#<group>:<batch>`` / ``state``: a deleted group's ``CopiesWithdrawn`` event (its
+  holders' unread counts, moved by the deletion, are ``francium.views.inbox_counts``' items).
 """
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from francium import cache
@@ -35,7 +31,6 @@ PUBLIC_GROUPS = "groups#public"
 CURRENT, LEFT = "a#", "l#"
 READ_TIME = "read_time"
 READ_TIME_OF = "read_time_of#"
-WITHDRAWN = "w#"  # after every membership's sort key (a time key starts with a digit)
 
 
 @projection("group")
@@ -71,22 +66,10 @@ def project_member(record: ChangeRecord) -> list[CacheItem]:
 
 @projection("withdrawal", immutable=True)
 def project_withdrawal(record: ChangeRecord) -> list[CacheItem]:
-    """One item per entity in its ``read_time_of`` partition, the holders' moved unread counts, and
-    the event's ``state`` item (written last)."""
+    """The holders' moved unread counts, and the event's ``state`` item (written last)."""
     withdrawn = Withdrawal.model_validate(record.payload)
-    group_id = str(withdrawn.group_id)
-    done = {"group_id": group_id, "batch": withdrawn.batch, "entities": len(withdrawn.entities)}
-    state = CacheItem(record.aggregate, cache.STATE, record.version, done)
-    return [state, *counted(*withdrawn.counts)] + [
-        CacheItem(
-            record.aggregate,
-            f"of#{entity_id}",
-            record.version,
-            {"group_id": group_id, "entity_id": str(entity_id)},
-            {"gsi2pk": f"{READ_TIME_OF}{entity_id}", "gsi2sk": f"{WITHDRAWN}{group_id}"},
-        )
-        for entity_id in withdrawn.entities
-    ]
+    done = {"group_id": str(withdrawn.group_id), "batch": withdrawn.batch, "counts": len(withdrawn.counts)}
+    return [CacheItem(record.aggregate, cache.STATE, record.version, done), *counted(*withdrawn.counts)]
 
 
 def group(group_id: UUID) -> GroupState | None:
@@ -155,28 +138,23 @@ def every_membership(entity_id: UUID) -> list[MemberState]:
 
 def read_time_memberships(entity_id: UUID) -> list[MemberState]:
     """The entity's memberships (current and left) that are not fanned: usually none, one query."""
-    return read_time_of(entity_id)[0]
+    return _memberships_on(f"{READ_TIME_OF}{entity_id}")
 
 
-def read_time_of(entity_id: UUID) -> tuple[list[MemberState], set[UUID]]:
-    """The entity's memberships that are not fanned, and the deleted groups whose copies it may
-    hold (withdrawn): usually neither, in one query."""
-    items = _items_on(f"{READ_TIME_OF}{entity_id}")
-    withdrawn = {UUID(i["group_id"]) for i in items if "joined_at" not in i}
-    return [decode(MemberState, i) for i in items if "joined_at" in i], withdrawn
+def deleted_groups_of(entity_id: UUID) -> set[UUID]:
+    """The groups the entity was ever a member of that are deleted since (its every membership,
+    then the groups' items)."""
+    every = every_membership(entity_id)
+    return {m.group_id for m in every} - {m.group_id for m in in_live_groups(every)}
 
 
 def _memberships_on(partition: str) -> list[MemberState]:
-    return [decode(MemberState, i) for i in _items_on(partition)]
-
-
-def _items_on(partition: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    found: list[MemberState] = []
     cursor = None
     while True:
         # A page of 1,000 memberships is ~300 KB, under a query's 1 MB: one request for almost everyone.
         items, cursor = cache.query_page(partition, index="gsi2", limit=1000, cursor=cursor)
-        found += items
+        found += [decode(MemberState, i) for i in items]
         if cursor is None:
             return found
 

@@ -264,19 +264,19 @@ def unread_count(entity_id: UUID, registered_at: datetime | None = None) -> int:
     Its own partition's part (direct and system messages, copies of live groups' broadcasts) is
     the entity's unread count, one read (``inbox_counts``); the platform's (since its registration:
     ``registered_at`` as the authorizer read it, else the entity is read first) is counted, two
-    small ``COUNT``s; and its ``read_time_of`` partition names the groups it reads at read time,
-    usually none. All in one round trip. A second one only for those groups (each counted in the
-    reader's window, kept if the group is live), or when the read side has no count for the
-    entity (nothing ever moved it, or the cache lost it): then its own partition is counted as
-    the platform's is, less its copies of deleted groups (from its ``read_time_of`` partition).
+    small ``COUNT``s; and its memberships read at read time (usually none) are read. All in one
+    round trip. A second one only for those groups (each counted in the reader's window, kept if
+    the group is live), or when the read side has no count for the entity (nothing ever moved it,
+    or the cache lost it): then its own partition is counted as the platform's is, less its copies
+    of the groups deleted since (found from its every membership: rare, and slower).
 
     A read mark projected before its message (the read side lagging on one aggregate) would make a
     source count below zero for a moment: a source never counts less than nothing.
     """
     registered_at = registration(entity_id, registered_at)
     platform = [source_tally(entity_id, s) for s in platform_source(registered_at)]
-    counter, (read_time, withdrawn), *counts = together(
-        lambda: inbox_count(entity_id), lambda: groups.read_time_of(entity_id), *counts_of(platform)
+    counter, read_time, *counts = together(
+        lambda: inbox_count(entity_id), lambda: groups.read_time_memberships(entity_id), *counts_of(platform)
     )
     unread = sum(unread_from(platform, iter(counts)))
     tallies = [source_tally(entity_id, s) for s in read_time_sources(read_time)]
@@ -285,10 +285,10 @@ def unread_count(entity_id: UUID, registered_at: datetime | None = None) -> int:
     if counter is not None:
         unread += max(0, counter.unread)
     else:
-        own = [Tally(f"inbox#{entity_id}", reads_partition(entity_id, f"inbox#{entity_id}"), "gsi1", LOWEST, HIGHEST)]
+        own = [source_tally(entity_id, Source(f"inbox#{entity_id}"))]
         gone = [
             Tally(copies_partition(entity_id, g), copy_reads_partition(entity_id, g), "gsi2", LOWEST, HIGHEST)
-            for g in withdrawn
+            for g in groups.deleted_groups_of(entity_id)
         ]
     if not tallies and not own:
         return unread

@@ -62,7 +62,7 @@ class InboxCount(BaseModel):
     version: int = Field(ge=1)
 
 
-COPIES_WITHDRAWN = "CopiesWithdrawn"  # a deleted group's copies no longer count in these members' inboxes
+COPIES_WITHDRAWN = "CopiesWithdrawn"  # a deleted group's unread copies left these members' counts
 
 
 def withdrawal_aggregate(group_id: UUID | str, batch: int) -> str:
@@ -175,18 +175,14 @@ class FanoutBatch(BaseModel):
 
 
 class Withdrawal(BaseModel):
-    """One ``CopiesWithdrawn`` event of a deleted group: up to ``FANOUT_BATCH`` of the entities that
-    may hold copies of its broadcasts (every fanned membership it ever had), emitted with its
-    deletion. Immutable (version 1): its projection marks the group deleted in each entity's own
-    index, so an unread count finds the deleted groups it must leave out without reading every
-    membership of its reader."""
+    """One ``CopiesWithdrawn`` event of a deleted group, emitted with its deletion: up to
+    ``FANOUT_BATCH`` of the unread counts its deletion moved (each holder's unread copies of its
+    broadcasts taken off). Immutable (version 1)."""
 
     group_id: UUID
     batch: int = Field(ge=0)
-    entities: list[UUID]
+    counts: list[InboxCount]
     version: int = Field(default=1, ge=1)
-    # The unread counts of the entities whose unread copies of the group left them.
-    counts: list[InboxCount] = Field(default_factory=list)
 
 
 class MarkRead(BaseModel):
