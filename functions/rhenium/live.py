@@ -5,7 +5,8 @@ projector). Who gets a message is who would find it in their inbox:
 
 - a direct or system message: its recipient;
 - a group broadcast: every connected entity whose membership covered the moment it was sent (in a
-  group that still exists), read from the read cache's membership items;
+  group that still exists), as Fluorine finds them where memberships are written (``LiveAudience``):
+  the read cache may not have projected a join that came just before the message;
 - a platform broadcast: every connected entity registered before it was sent (the connection
   records when; a deactivated entity's connections are closed, see below), with no read per entity.
 
@@ -23,23 +24,26 @@ password change) or its entity deactivated, ``disconnect`` closes it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from uuid import UUID
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rhenium import connections
+from shared import internal
 from shared.aws import connections_api
-from shared.contracts.carbon import GroupState, MemberState, group_aggregate, member_aggregate
 from shared.contracts.oxygen import EntityState
 from shared.contracts.oxygen_auth import SessionState
-from shared.contracts.rhenium import MessageOut, MessageState
+from shared.contracts.rhenium import (
+    LIVE_AUDIENCE_PAGE,
+    LiveAudience,
+    MessageOut,
+    MessageState,
+    Readers,
+)
 from shared.observability import logger
-from shared.readcache import STATE, CorruptItem, batch_get, decode, get, index_items, timekey
 
 # A group broadcast to at most this many members finds its readers' connections member by member
 # (a query each, ~1 read unit) instead of scanning every open connection (~1 read unit per 40
@@ -63,46 +67,32 @@ def frame(message: MessageState) -> bytes:
     return json.dumps({"type": "message", "message": out}, separators=(",", ":")).encode()
 
 
-def _members_at(group_id: UUID, sent_at: datetime, candidates: Iterable[UUID]) -> set[UUID]:
-    """The candidates whose membership of the group covered ``sent_at``."""
-    keys = [(member_aggregate(group_id, entity), STATE) for entity in candidates]
-    found = batch_get(keys)
-    members = set()
-    for data in found.values():
-        state = decode(MemberState, data)
-        if state.joined_at <= sent_at and (state.left_at is None or state.left_at > sent_at):
-            members.add(state.entity_id)
-    return members
-
-
-def _members_joined_by(group_id: UUID, sent_at: datetime) -> list[UUID]:
-    """The group's current members who joined by ``sent_at``, from its member list (one query)."""
-    joined_by = f"{timekey(sent_at)}#~"  # members#<group> is keyed <joined_at>#<entity>
-    items = index_items(f"members#{group_id}", index="gsi1", high=joined_by)
-    return [decode(MemberState, item).entity_id for item in items]
+def _readers(message: MessageState, after: UUID | None, limit: int) -> Readers:
+    command = LiveAudience(message_id=message.id, after=after, limit=limit)
+    return internal.call("fluorine", command, Readers).result
 
 
 def audience(message: MessageState) -> list[str]:
     """The open connections of everyone whose inbox the message enters.
 
-    A group of at most ``SMALL_GROUP`` members: its members' connections, one query each (what a
-    group broadcast costs grows with the group, not with everyone connected). A larger group, or
-    a platform broadcast: one scan of the open connections, then the members among them.
+    A group broadcast's readers are Fluorine's answer (``LiveAudience``), read where joins are
+    written: the read cache may not have seen a member who joined just before it was sent. At most
+    ``SMALL_GROUP`` readers: their connections, one query each (what the push costs follows the
+    group, not everyone connected). More, or a platform broadcast: one scan of the open
+    connections, then the readers among them.
     """
     if message.to_entity is not None:
         return connections.connections_of(message.to_entity)
     if message.to_group is None:  # a platform broadcast: every entity that existed when it was sent
         return [c.connection_id for c in connections.every_connection() if c.entity_since <= message.sent_at]
-    data = get(group_aggregate(message.to_group))
-    group = decode(GroupState, data) if data else None
-    if group is None or group.deleted:
-        return []
-    if group.member_count <= SMALL_GROUP:
-        members = _members_joined_by(message.to_group, message.sent_at)
-        return [c for found in _pushers().map(connections.connections_of, members) for c in found]
-    open_now = list(connections.every_connection())
-    readers = _members_at(message.to_group, message.sent_at, {c.entity_id for c in open_now})
-    return [c.connection_id for c in open_now if c.entity_id in readers]
+    page = _readers(message, None, SMALL_GROUP)
+    if not page.more:
+        return [c for found in _pushers().map(connections.connections_of, page.entities) for c in found]
+    readers = set(page.entities)
+    while page.more:
+        page = _readers(message, page.entities[-1], LIVE_AUDIENCE_PAGE)
+        readers.update(page.entities)
+    return [c.connection_id for c in connections.every_connection() if c.entity_id in readers]
 
 
 def _push_one(connection_id: str, data: bytes) -> str:
@@ -126,13 +116,9 @@ def _pushers() -> ThreadPoolExecutor:
 
 
 def push(message: MessageState) -> Pushed:
-    """Push the message to every open connection of its readers (none if the read cache cannot say
-    who they are: the message is in their inboxes all the same, and the record must not fail)."""
-    try:
-        targets = audience(message)
-    except CorruptItem as unreadable:
-        logger.warning("live push skipped: unreadable read-cache item", extra={"pk": unreadable.pk})
-        return Pushed()
+    """Push the message to every open connection of its readers. Finding them may fail (Fluorine
+    unreachable): that raises, and the record is retried."""
+    targets = audience(message)
     if not targets:
         return Pushed()
     data = frame(message)

@@ -112,8 +112,9 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 
 @snapstart.prime()
 def prime() -> None:
-    """Every message's record reads its readers' open connections (DynamoDB). A transfer's notice
-    calls Fluorine: its Lambda client stays lazy, since a batch of messages does not need it."""
-    prime_dynamodb("Query", "GetItem", "BatchGetItem")  # readers' connections; a group and its members
+    """Every message's record reads its readers' open connections (DynamoDB). A group broadcast
+    and a transfer's notice call Fluorine: its Lambda client stays lazy, since a batch of direct
+    messages does not need it."""
+    prime_dynamodb("Query")  # readers' connections
     if get_settings().realtime_endpoint:
         connections_api()

@@ -23,9 +23,11 @@ from shared.contracts.rhenium import (
     FanoutBatch,
     FanOutBroadcast,
     InboxCount,
+    LiveAudience,
     MarkRead,
     MessageKey,
     MessageState,
+    Readers,
     ReadState,
     SendMessage,
     SendPlatformBroadcast,
@@ -63,6 +65,26 @@ AUDIENCE = """
     SELECT s.entity_id FROM messages m JOIN fanout_spans s ON s.group_id = m.to_group
     WHERE m.id = %s AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
     ORDER BY s.entity_id
+"""
+
+# A page of a group broadcast's readers now, in entity order after ``%(after)s``, as ``VISIBLE_TO``'s
+# group clauses find them: the current members whose membership covered its sending and the
+# holders of a copy of it, in a live group. Each side is read by its primary key's order.
+READERS = """
+    (SELECT g.entity_id FROM messages m
+       JOIN groups gr ON gr.id = m.to_group AND gr.deleted_at IS NULL
+       JOIN group_members g ON g.group_id = m.to_group
+         AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)
+     WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR g.entity_id > %(after)s)
+     ORDER BY g.entity_id LIMIT %(limit)s)
+    UNION
+    (SELECT s.entity_id FROM messages m
+       JOIN groups gr ON gr.id = m.to_group AND gr.deleted_at IS NULL
+       JOIN fanout_spans s ON s.group_id = m.to_group
+         AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+     WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR s.entity_id > %(after)s)
+     ORDER BY s.entity_id LIMIT %(limit)s)
+    ORDER BY 1 LIMIT %(limit)s
 """
 
 
@@ -204,6 +226,17 @@ def fan_out_broadcast(cmd: FanOutBroadcast, uow: UnitOfWork) -> FanOut:
         (len(recipients), len(batches), message.id),
     )
     return FanOut(message_id=message.id, recipients=len(recipients), batches=len(batches))
+
+
+@command_handler(LiveAudience, authority=Authority.SYSTEM)
+def live_audience(cmd: LiveAudience, uow: UnitOfWork) -> Readers:
+    """A page of a group broadcast's readers, for its live push (``rhenium.live``). Read where
+    joins and leaves are written, not from the read cache, which may not have seen a join yet.
+    Nothing is locked: the trigger asks after the message committed, and a join committed since
+    came after its sending (both take the group's lock), so it is rightly left out."""
+    params = {"message": cmd.message_id, "after": cmd.after, "limit": cmd.limit + 1}
+    found = [row[0] for row in uow.execute(READERS, params)]
+    return Readers(entities=found[: cmd.limit], more=len(found) > cmd.limit)
 
 
 def unread_copies(uow: UnitOfWork, message: MessageState, recipients: list[UUID]) -> list[UUID]:

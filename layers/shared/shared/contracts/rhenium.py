@@ -152,6 +152,28 @@ class FanOutBroadcast(BaseModel):
     message_id: UUID
 
 
+LIVE_AUDIENCE_PAGE = 5000  # a group broadcast's readers per page (~190 KB of JSON)
+
+
+class LiveAudience(BaseModel):
+    """Rhenium's trigger, pushing a group broadcast live: who finds it in their inbox, read where
+    joins and leaves are written, so a member whose join the read cache has not seen yet is not
+    missed. A page of them, in entity order, after ``after``."""
+
+    command: Literal["live_audience"] = "live_audience"
+    message_id: UUID
+    after: UUID | None = None
+    limit: int = Field(default=LIVE_AUDIENCE_PAGE, ge=1, le=LIVE_AUDIENCE_PAGE)
+
+
+class Readers(BaseModel):
+    """A page of a group broadcast's readers (none once its group is deleted), in entity order;
+    ``more``: the next page starts after the last of them."""
+
+    entities: list[UUID]
+    more: bool = False
+
+
 class FanOut(BaseModel):
     """What a fan-out did: ``already`` when an earlier one of the same message had done it."""
 
