@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.capacity.meter import Meter, metering
+from bench.capacity.meter import Meter, metered_into, metering
 
 HERE = Path(__file__).parent
 COSTS = HERE.parent / "capacity_costs.json"
@@ -185,16 +185,17 @@ def _counted_internal_calls(meter: Meter) -> Callable[[], None]:
 
 
 @contextmanager
-def projector_running(world: World) -> Iterator[None]:
+def projector_running(world: World, into: Meter | None = None) -> Iterator[None]:
     """The change feed projected while an action runs (a login waits for its session's projection,
-    which deployed arrives in a few hundred milliseconds): its own clients, made before metering
-    starts, so the projector's work is not counted as the request's."""
+    which deployed arrives in a few hundred milliseconds), in a thread whose DynamoDB calls go to
+    ``into`` (the change feed's meter), not to the request's."""
     stop = threading.Event()
     world.stack.drain()
 
     def loop() -> None:
-        while not stop.wait(0.02):
-            world.stack.drain()
+        with metered_into(into):
+            while not stop.wait(0.02):
+                world.stack.drain()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
@@ -209,13 +210,15 @@ WAITS_FOR_THE_READ_SIDE = {"login"}
 
 
 def measure_action(world: World, name: str, run: Callable[[], Any]) -> dict[str, Any]:
-    def waiting() -> AbstractContextManager[None]:
-        return projector_running(world) if name in WAITS_FOR_THE_READ_SIDE else nullcontext()
+    downstream = Meter()
+
+    def waiting(into: Meter | None = None) -> AbstractContextManager[None]:
+        return projector_running(world, into) if name in WAITS_FOR_THE_READ_SIDE else nullcontext()
 
     with waiting():
         run()  # once unmetered: warm caches, first-use work, a first idempotency key
     world.stack.settle()
-    with waiting(), metering() as request:
+    with waiting(into=downstream), metering() as request:
         undo = _counted_internal_calls(request)
         request.lambda_invocations["authorizer" if name == "authorize" else "element"] += 1
         started = time.perf_counter()
@@ -224,7 +227,7 @@ def measure_action(world: World, name: str, run: Callable[[], Any]) -> dict[str,
         finally:
             undo()
         elapsed = time.perf_counter() - started
-    with metering() as downstream:
+    with metering(downstream):
         undo = _counted_internal_calls(downstream)
         try:
             given_to_trigger = world.stack.settle()

@@ -1,7 +1,10 @@
 """Counting what one user action costs the services under it, as DynamoDB and PostgreSQL bill it.
 
-``Meter`` listens to every boto3 call of this process (botocore's events on the default session,
-so clients made before or after it are both seen) and to every statement psycopg sends. For each
+``Meter`` counts every DynamoDB call of this process, from any thread and any client, whenever
+the client was made (it wraps botocore's ``BaseClient._make_api_call``: a client copies its
+session's event handlers when it is made, so listening on a session's events missed the clients a
+thread pool kept from before, such as Rhenium's push threads), and every statement psycopg sends.
+A thread can send its calls to one meter of its own instead (``metered_into``). For each
 DynamoDB request it records the table, the index, the operation, the partition key it addressed
 (by family: ``entity#…`` → ``entity``) and the request units it would be billed on demand,
 computed from the items' sizes as DynamoDB sizes them (names plus values; reads in 4 KB units,
@@ -14,10 +17,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 READ_UNIT = 4096
@@ -164,29 +169,83 @@ class _Listener:
         self.meter.dynamo.append(request)
 
 
+_ALL = object()  # a thread bound to no meter of its own: its calls go to every meter listening
+_listening: list[_Listener] = []
+_thread = threading.local()  # ``meter``: where this thread's calls go (``metered_into``)
+_users = 0  # meters listening and threads bound: the wrapper is in place while there are any
+_lock = threading.Lock()
+_original: list[Any] = []  # botocore's own ``BaseClient._make_api_call``, while wrapped
+
+
+def _counted_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """``BaseClient._make_api_call``, with each DynamoDB call (answered or refused) counted."""
+    from botocore.exceptions import ClientError
+
+    call = _original[0]
+    if client.meta.service_model.service_name != "dynamodb":
+        return call(client, operation_name, api_params)
+    params = dict(api_params)  # the API's parameters, before serialization
+    try:
+        parsed = call(client, operation_name, api_params)
+    except ClientError as error:  # a refused write (a failed condition) is billed too
+        _record(operation_name, params, error.response)
+        raise
+    _record(operation_name, params, parsed)
+    return parsed
+
+
+def _record(operation_name: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+    own = getattr(_thread, "meter", _ALL)
+    listeners = list(_listening) if own is _ALL else [_Listener(own)] if isinstance(own, Meter) else []
+    for listener in listeners:
+        listener.after(None, parsed, SimpleNamespace(name=operation_name), context={"meter_params": params})
+
+
+def _use() -> None:
+    global _users
+    from botocore.client import BaseClient
+
+    with _lock:
+        if _users == 0:
+            _original.append(BaseClient._make_api_call)
+            BaseClient._make_api_call = _counted_call  # type: ignore[method-assign]
+        _users += 1
+
+
+def _release() -> None:
+    global _users
+    from botocore.client import BaseClient
+
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            BaseClient._make_api_call = _original.pop()  # type: ignore[method-assign]
+
+
 @contextmanager
-def metering() -> Iterator[Meter]:
-    """Count every DynamoDB request and PostgreSQL statement of this process while inside."""
-    import boto3
+def metered_into(meter: Meter | None) -> Iterator[None]:
+    """This thread's DynamoDB calls go to ``meter`` only (``None``: to no meter) while inside, whether
+    or not a meter is listening (a background thread whose work belongs to a later meter)."""
+    _use()
+    before = getattr(_thread, "meter", _ALL)
+    _thread.meter = meter
+    try:
+        yield
+    finally:
+        _thread.meter = before
+        _release()
+
+
+@contextmanager
+def metering(meter: Meter | None = None) -> Iterator[Meter]:
+    """Count every DynamoDB request and PostgreSQL statement of this process while inside (into
+    ``meter`` if given, a new one otherwise)."""
     import psycopg
 
-    from shared.aws import reset_clients, session
-
-    meter = Meter()
-    reset_clients()  # a client copies its session's handlers when made: make them again, after these
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    # The functions' clients come from shared.aws's botocore session, not boto3's default one (which
-    # the set-up's own clients use): both sessions' clients are counted.
-    emitters = [s.get_component("event_emitter") for s in (boto3.DEFAULT_SESSION._session, session())]  # type: ignore[union-attr]
+    meter = meter if meter is not None else Meter()
     listener = _Listener(meter)
-
-    def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["meter_params"] = dict(params)  # the API's parameters, before serialization
-
-    for events in emitters:
-        events.register("before-parameter-build.dynamodb", keep_params, unique_id="capacity-meter-before")
-        events.register("after-call.dynamodb", listener.after, unique_id="capacity-meter-after")
+    _use()
+    _listening.append(listener)
     original = psycopg.Cursor.execute
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -197,8 +256,6 @@ def metering() -> Iterator[Meter]:
     try:
         yield meter
     finally:
-        reset_clients()
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
-        for events in emitters:
-            events.unregister("before-parameter-build.dynamodb", unique_id="capacity-meter-before")
-            events.unregister("after-call.dynamodb", unique_id="capacity-meter-after")
+        _listening.remove(listener)
+        _release()

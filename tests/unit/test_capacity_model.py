@@ -249,3 +249,45 @@ def test_a_fan_outs_unread_counts_scale_with_its_copies() -> None:
     # Then the counts scale with the audience as the copies (and their index copies) do
     assert cost.copy_wru == 51 * 3 + 50
     assert cost.with_audience(100, 50).copy_wru == 2 * (51 * 3 + 50)
+
+
+def test_the_meter_counts_the_calls_of_a_client_a_kept_thread_made_before_it_started() -> None:
+    # Given moto's DynamoDB holding a table, and a kept thread (as Rhenium's push pool) whose own
+    # client was made before the meter started
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from moto import mock_aws
+
+    from bench.capacity.meter import Meter, metered_into, metering
+    from shared.aws import dynamodb
+
+    key = {"pk": {"S": "entity#1"}, "sk": {"S": "state"}}
+    with mock_aws(), ThreadPoolExecutor(max_workers=1) as pool:
+        boto3.client("dynamodb").create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        pool.submit(lambda: dynamodb().get_item(TableName="t", Key=key)).result()  # its client, made now
+        with metering() as meter:
+            # When the thread reads again through that client, and the meter's own thread reads too
+            pool.submit(lambda: dynamodb().get_item(TableName="t", Key=key)).result()
+            dynamodb().query(
+                TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": key["pk"]}
+            )
+            # And a thread bound to a meter of its own reads: its read goes there only
+            own = Meter()
+
+            def bound() -> None:
+                with metered_into(own):
+                    dynamodb().get_item(TableName="t", Key=key)
+
+            pool.submit(bound).result()
+    # Then every read is counted once, where it belongs
+    assert [(r.operation, r.table) for r in meter.dynamo] == [("GetItem", "t"), ("Query", "t")]
+    assert [r.operation for r in own.dynamo] == ["GetItem"]
