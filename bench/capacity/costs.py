@@ -14,7 +14,9 @@ per action, and corrects two things a small measured world understates:
   gsi1 + gsi2; memberships gsi2; a broadcast's copies gsi1 + gsi2).
 * **Audience.** A group broadcast writes a copy and an unread count per fanned member (issue #16):
   the measured group has ``group_size`` members, the modelled groups their own average;
-  ``with_audience`` scales those writes and their batch requests to it.
+  ``with_audience`` scales those writes and their batch requests to it. Its trigger's queries of
+  the readers' connections (``RealtimeTable:entity``, one per reader of the measured group) are
+  left out: the model finds each modelled group's audience itself (``model.broadcast_reads``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ INDEX_COPIES = {"message": 1, "wallet": 1, "transfer": 2, "hold": 2, "member": 1
 CHANGE_FEED = "ChangeFeedTable"
 READ_CACHE = "ReadCacheTable"
 COPIES = f"{READ_CACHE}:fanout"  # a group broadcast's copies, one per fanned member (and a marker per batch)
+READER_CONNECTIONS = "RealtimeTable:entity"  # a reader's connections, one Query per reader
 COUNTS = f"{READ_CACHE}:unread"  # unread counts; a fan-out writes one per copy, in the copies' batches
 
 # Which function serves each action (the authorizer runs before the others; see model.authorizer_calls).
@@ -79,6 +82,7 @@ class ActionCost:
     partition_requests: dict[str, float] = field(default_factory=dict)
     copy_wru: float = 0.0  # of wru[READ_CACHE]: a group broadcast's copies, index copies included
     copy_writes: float = 0.0  # of projector_writes: the copies' BatchWriteItem requests
+    reader_rru: float = 0.0  # a group broadcast's measured readers' connection queries, not in rru
 
     def with_audience(self, members: float, measured: float) -> ActionCost:
         """The same action for a group of ``members`` fanned members (its copies scale with them)."""
@@ -129,6 +133,13 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
             if table == READ_CACHE and family in INDEX_COPIES:
                 _add(wru, READ_CACHE, used["write_units"] * INDEX_COPIES[family])
     copies = downstream["dynamodb_partitions"].get(COPIES, {})
+    if copies:  # a group broadcast: its readers' connection queries are the model's (see above)
+        lookups = downstream["dynamodb_partitions"].get(READER_CONNECTIONS, {})
+        _add(rru, "RealtimeTable", -lookups.get("read_units", 0.0))
+        _add(parts, READER_CONNECTIONS, -lookups.get("read_units", 0.0))
+        _add(requests, READER_CONNECTIONS, -lookups.get("requests", 0.0))
+    else:
+        lookups = {}
     # A fan-out's unread counts are per member, like its copies: scaled with them to the audience
     counts = downstream["dynamodb_partitions"].get(COUNTS, {}) if copies else {}
     down_tables = downstream["dynamodb"]
@@ -143,14 +154,15 @@ def action_cost(name: str, measured: dict[str, Any]) -> ActionCost:
         feed_records=measured["change_feed_records"] + down_tables.get(CHANGE_FEED, {}).get("requests", 0),
         trigger_records=measured["trigger_records"],
         projector_writes=down_tables.get(READ_CACHE, {}).get("requests", 0),
-        trigger_dynamo=down_tables.get("RealtimeTable", {}).get("requests", 0),
-        live_pushes=1.0 if "RealtimeTable:entity" in downstream["dynamodb_partitions"] else 0.0,
+        trigger_dynamo=down_tables.get("RealtimeTable", {}).get("requests", 0) - lookups.get("requests", 0.0),
+        live_pushes=1.0 if READER_CONNECTIONS in downstream["dynamodb_partitions"] else 0.0,
         rru=rru,
         wru=wru,
         partition_rru=parts,
         partition_requests=requests,
         copy_wru=copies.get("write_units", 0.0) * (1 + INDEX_COPIES["fanout"]) + counts.get("write_units", 0.0),
         copy_writes=copies.get("requests", 0.0),
+        reader_rru=lookups.get("read_units", 0.0),
     )
 
 

@@ -224,20 +224,8 @@ class Audience:
         pages = max(1, math.ceil(self.connected * 2 * lat.connection_item_bytes / 2**20))
         return pages * lat.dynamodb_ms
 
-    def lookup_rru(self) -> float:
-        """Finding a group broadcast's readers: today a membership read (0.5 RRU) per connected
-        entity; by members, one Query of the group's members (~200 B each, 4 KB units, halved)."""
-        if self.by_members:
-            return max(1, math.ceil(self.average_group * MEMBER_ITEM_BYTES / 4096)) * 0.5
-        return self.connected * 0.5
 
-    def lookup_ms(self, lat: Latencies) -> float:
-        if self.by_members:
-            return max(1, math.ceil(self.average_group * MEMBER_ITEM_BYTES / 2**20)) * lat.dynamodb_ms
-        return math.ceil(self.connected / 100) * lat.dynamodb_ms  # 100 keys per BatchGetItem, in turn
-
-
-MEMBER_ITEM_BYTES = 200
+READER_QUERY_RRU = 1.0  # a reader's connections: one consistent Query (measured: RealtimeTable:entity)
 
 
 def trigger_ms(c: ActionCost, lat: Latencies, who: Audience) -> float:
@@ -247,21 +235,24 @@ def trigger_ms(c: ActionCost, lat: Latencies, who: Audience) -> float:
     per_push = lat.push_ms / lat.push_threads
     if c.name == "platform_broadcast":
         return base + who.scan_ms(lat) + who.connected * per_push
-    if c.name == "group_broadcast" and who.by_members:  # members' connections, a Query each, in the pool
-        return base + who.lookup_ms(lat) + who.average_group * lat.dynamodb_ms / lat.push_threads
-    if c.name == "group_broadcast":  # today: every connection scanned, each connected entity's membership read
-        return base + who.scan_ms(lat) + who.lookup_ms(lat) + who.average_group * who.share * per_push
+    # A group broadcast's readers come from Fluorine (``LiveAudience``, a measured trigger call).
+    if c.name == "group_broadcast" and who.by_members:  # readers' connections, a Query each, in the pool
+        return base + who.average_group * lat.dynamodb_ms / lat.push_threads
+    if c.name == "group_broadcast":  # every connection scanned for the readers'
+        return base + who.scan_ms(lat) + who.average_group * who.share * per_push
     return base + c.live_pushes * who.share * lat.push_ms
 
 
 def broadcast_reads(rates: Mapping[str, float], who: Audience, lat: Latencies) -> dict[str, float]:
-    """Read units per second the trigger spends finding a broadcast's audience (not measured: the
-    measured world has one connection): a Scan per broadcast, and a group's membership lookups."""
+    """Read units per second the trigger spends finding a broadcast's audience's connections: a
+    Scan per broadcast (not measured: the measured world has one connection), or a Query per reader
+    of a group (measured per reader, left out of the measured broadcast's cost: costs.py). A
+    group's readers are Fluorine's answer (measured), not read-cache reads."""
     groups = rates.get("group_broadcast", 0)
     scans = rates.get("platform_broadcast", 0) * who.scan_rru(lat)
-    # By members: one Query of RealtimeTable per member instead of a Scan of every connection.
-    realtime = scans + groups * (who.average_group * 0.5 if who.by_members else who.scan_rru(lat))
-    return {"RealtimeTable": realtime, READ_CACHE: groups * who.lookup_rru()}
+    # By members: one Query of RealtimeTable per reader instead of a Scan of every connection.
+    realtime = scans + groups * (who.average_group * READER_QUERY_RRU if who.by_members else who.scan_rru(lat))
+    return {"RealtimeTable": realtime}
 
 
 # A WebSocket's $connect (ticket redeemed by a conditional delete, entity and session read

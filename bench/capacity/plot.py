@@ -105,7 +105,7 @@ def draw(costs: Costs, out: Path, points: int = 31) -> Path:
             ax.axvline(n, color="0.85", linewidth=0.8, zorder=0)
         ax.set(xscale="log", yscale="log", title=title, ylabel=unit, xlabel="entities")
         ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Load against entities, limits drawn (solid: as deployed; dashed: with the recommended fixes)")
+    fig.suptitle("Load against entities, limits drawn (solid: the default model; dashed: with the what-ifs)")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)

@@ -126,7 +126,7 @@ def actions_markdown(path: Path = COSTS) -> str:
         items = sum(t.get("items", 0) for side in (request, downstream) for t in side["dynamodb"].values())
         calls = c.fluorine_calls + c.trigger_fluorine_calls
         trips = request["sql_statements"] + asked[0] + c.fluorine_calls
-        units = f"{sum(c.rru.values()):g} | {sum(c.wru.values()):g}"
+        units = f"{sum(c.rru.values()) + c.reader_rru:g} | {sum(c.wru.values()):g}"
         rows.append(
             f"| {name} | {c.function} | 1 + {calls:g} | {request['sql_statements']} + {downstream['sql_statements']} "
             f"| {trips:g} | {asked[0]:g} / {asked[1]:g} | {items:g} | {units} | {c.feed_records:g} |"
