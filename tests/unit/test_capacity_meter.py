@@ -21,6 +21,21 @@ def key(pk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": "state"}}
 
 
+def table_t() -> None:
+    """Table ``t`` (pk, sk) in moto's DynamoDB, in the test stage's region, as the functions'."""
+    import boto3
+
+    boto3.client("dynamodb").create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def test_an_item_is_sized_by_its_attribute_names_and_values() -> None:
     assert item_size({"pk": {"S": "inbox#1"}, "n": {"N": "12"}, "ok": {"BOOL": True}}) == 2 + 7 + 1 + 2 + 2 + 1
 
@@ -72,19 +87,42 @@ def test_the_calls_of_the_functions_own_clients_are_metered() -> None:
     from shared.aws import dynamodb
 
     with mock_aws():
-        import boto3
-
-        boto3.client("dynamodb").create_table(  # the test stage's region, as the functions'
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table_t()
         with metering() as meter:
             # When a function reads through its own client (shared.aws's botocore session, not boto3's)
             dynamodb().get_item(TableName="t", Key=key("entity#1"))
     # Then the read is counted
     assert [(r.operation, r.table) for r in meter.dynamo] == [("GetItem", "t")]
+
+
+def test_the_meter_counts_the_calls_of_a_client_a_kept_thread_made_before_it_started() -> None:
+    # Given moto's DynamoDB holding a table, and a kept thread (as Rhenium's push pool) whose own
+    # client was made before the meter started
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto import mock_aws
+
+    from bench.capacity.meter import Meter, metered_into, metering
+    from shared.aws import dynamodb
+
+    key = {"pk": {"S": "entity#1"}, "sk": {"S": "state"}}
+    with mock_aws(), ThreadPoolExecutor(max_workers=1) as pool:
+        table_t()
+        pool.submit(lambda: dynamodb().get_item(TableName="t", Key=key)).result()  # its client, made now
+        with metering() as meter:
+            # When the thread reads again through that client, and the meter's own thread reads too
+            pool.submit(lambda: dynamodb().get_item(TableName="t", Key=key)).result()
+            dynamodb().query(
+                TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": key["pk"]}
+            )
+            # And a thread bound to a meter of its own reads: its read goes there only
+            own = Meter()
+
+            def bound() -> None:
+                with metered_into(own):
+                    dynamodb().get_item(TableName="t", Key=key)
+
+            pool.submit(bound).result()
+    # Then every read is counted once, where it belongs
+    assert [(r.operation, r.table) for r in meter.dynamo] == [("GetItem", "t"), ("Query", "t")]
+    assert [r.operation for r in own.dynamo] == ["GetItem"]

@@ -70,22 +70,18 @@ AUDIENCE = """
 # A page of a group broadcast's readers now, in entity order after ``%(after)s``, as ``VISIBLE_TO``'s
 # group clauses find them: the current members whose membership covered its sending and the
 # holders of a copy of it, in a live group. Each side is read by its primary key's order.
-READERS = """
-    (SELECT g.entity_id FROM messages m
+_READERS_FROM = """
+    (SELECT r.entity_id FROM messages m
        JOIN groups gr ON gr.id = m.to_group AND gr.deleted_at IS NULL
-       JOIN group_members g ON g.group_id = m.to_group
-         AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)
-     WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR g.entity_id > %(after)s)
-     ORDER BY g.entity_id LIMIT %(limit)s)
-    UNION
-    (SELECT s.entity_id FROM messages m
-       JOIN groups gr ON gr.id = m.to_group AND gr.deleted_at IS NULL
-       JOIN fanout_spans s ON s.group_id = m.to_group
-         AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
-     WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR s.entity_id > %(after)s)
-     ORDER BY s.entity_id LIMIT %(limit)s)
-    ORDER BY 1 LIMIT %(limit)s
+       JOIN {table} r ON r.group_id = m.to_group
+         AND r.joined_at <= m.sent_at AND (r.left_at IS NULL OR r.left_at > m.sent_at)
+     WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR r.entity_id > %(after)s)
+     ORDER BY r.entity_id LIMIT %(limit)s)
 """
+READERS = (
+    f"{_READERS_FROM.format(table='group_members')} UNION {_READERS_FROM.format(table='fanout_spans')}"
+    " ORDER BY 1 LIMIT %(limit)s"
+)
 
 
 def require_active_recipient(uow: UnitOfWork, entity_id: UUID) -> None:
