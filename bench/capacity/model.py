@@ -26,6 +26,9 @@ from bench.capacity.limits import (
 
 DAY = 86_400
 FANOUT_LIMIT = 10_000  # a group's first members get copies of its broadcasts (Settings.fanout_limit)
+# A group broadcast to at most this many readers queries each reader's connections; a larger one
+# scans every open connection. Mirrors SMALL_GROUP in functions/rhenium/live.py (a unit test ties them).
+SMALL_GROUP = 500
 
 # What one daily active entity does in a day (the documented mix; docs/capacity.md, Workload).
 DEFAULT_MIX: dict[str, float] = {
@@ -75,6 +78,18 @@ class Workload:
         return self.entities * self.memberships_per_entity * sum(share / size for size, share in self.group_sizes)
 
     @property
+    def small_groups(self) -> tuple[float, float]:
+        """Of all groups (hence of group broadcasts: the same rate per group), the share with at most
+        ``SMALL_GROUP`` members, and their average size. The largest group is not in ``groups``."""
+        counts = [(size, share / size) for size, share in self.group_sizes]
+        total = sum(n for _, n in counts)
+        small = [(size, n) for size, n in counts if size <= SMALL_GROUP]
+        count = sum(n for _, n in small)
+        if not count:
+            return 0.0, 0.0
+        return count / total, sum(size * n for size, n in small) / count
+
+    @property
     def largest_group(self) -> float:
         return self.entities * self.largest_group_share
 
@@ -113,7 +128,7 @@ class Deployment:
     projector_parallelization: int = 4
     limits: Mapping[str, float] = field(default_factory=dict)
     # What-ifs for the fixes docs/capacity.md recommends (both off: the design as deployed).
-    group_audience_by_members: bool = False
+    group_audience_by_members: bool = False  # every group's readers queried, also over SMALL_GROUP
     pbox_cache_seconds: float = 0.0  # each Francium container keeps the platform page head this long
 
     def limit(self, key: str) -> float:
@@ -210,7 +225,10 @@ class Audience:
     entities: float
     average_group: float
     largest_group: float
-    by_members: bool = False  # a group's audience from its member list, not from every connection
+    # Group broadcasts whose readers' connections are queried one by one (groups of at most
+    # SMALL_GROUP), and those groups' average size; the other broadcasts scan every connection.
+    queried_share: float = 0.0
+    queried_group: float = 0.0
 
     @property
     def share(self) -> float:
@@ -236,22 +254,25 @@ def trigger_ms(c: ActionCost, lat: Latencies, who: Audience) -> float:
     if c.name == "platform_broadcast":
         return base + who.scan_ms(lat) + who.connected * per_push
     # A group broadcast's readers come from Fluorine (``LiveAudience``, a measured trigger call).
-    if c.name == "group_broadcast" and who.by_members:  # readers' connections, a Query each, in the pool
-        return base + who.average_group * lat.dynamodb_ms / lat.push_threads
-    if c.name == "group_broadcast":  # every connection scanned for the readers'
-        return base + who.scan_ms(lat) + who.average_group * who.share * per_push
+    # A small group's: a Query each for their connections, in the pool; a large group's: one Scan.
+    if c.name == "group_broadcast":
+        queries = who.queried_share * who.queried_group * lat.dynamodb_ms / lat.push_threads
+        scans = (1 - who.queried_share) * who.scan_ms(lat)
+        return base + queries + scans + who.average_group * who.share * per_push
     return base + c.live_pushes * who.share * lat.push_ms
 
 
 def broadcast_reads(rates: Mapping[str, float], who: Audience, lat: Latencies) -> dict[str, float]:
     """Read units per second the trigger spends finding a broadcast's audience's connections: a
-    Scan per broadcast (not measured: the measured world has one connection), or a Query per reader
-    of a group (measured per reader, left out of the measured broadcast's cost: costs.py). A
-    group's readers are Fluorine's answer (measured), not read-cache reads."""
+    Scan per platform broadcast and per broadcast to a group over SMALL_GROUP (not measured: the
+    measured world has one connection), a Query per reader of a smaller group (measured per reader,
+    left out of the measured broadcast's cost: costs.py). A group's readers are Fluorine's answer
+    (measured), not read-cache reads."""
     groups = rates.get("group_broadcast", 0)
     scans = rates.get("platform_broadcast", 0) * who.scan_rru(lat)
-    # By members: one Query of RealtimeTable per reader instead of a Scan of every connection.
-    realtime = scans + groups * (who.average_group * READER_QUERY_RRU if who.by_members else who.scan_rru(lat))
+    # A small group: one Query of RealtimeTable per reader; a large one: a Scan of every connection.
+    queried = who.queried_share * who.queried_group * READER_QUERY_RRU
+    realtime = scans + groups * (queried + (1 - who.queried_share) * who.scan_rru(lat))
     return {"RealtimeTable": realtime}
 
 
@@ -375,9 +396,12 @@ def hot_keys(
 
 
 def audiences(w: Workload, by_members: bool = False) -> tuple[Audience, Audience]:
-    """Who is connected on average (for the bill) and at the peak (for the limits)."""
+    """Who is connected on average (for the bill) and at the peak (for the limits). As the code
+    does, broadcasts to groups of at most SMALL_GROUP query their readers' connections and the
+    others scan; ``by_members`` (a what-if) has every group query."""
     average_group = w.entities * w.memberships_per_entity / w.groups if w.groups else 0.0
-    peak = Audience(w.connected_peak, w.entities, average_group, w.largest_group, by_members)
+    queried = (1.0, average_group) if by_members else w.small_groups
+    peak = Audience(w.connected_peak, w.entities, average_group, w.largest_group, *queried)
     return replace(peak, connected=peak.connected / w.peak_to_average), peak
 
 

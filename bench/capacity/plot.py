@@ -1,6 +1,6 @@
 """docs/capacity.png: the model's load on each component against entities, with its limits drawn
 (``python -m bench capacity --plot``). Dashed lines: the same with the fixes docs/capacity.md
-recommends (a 5 s per-container cache of the platform page, group audiences found from members)."""
+recommends (a 5 s per-container cache of the platform page, every group's readers queried, none scanned)."""
 
 from __future__ import annotations
 

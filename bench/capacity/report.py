@@ -47,7 +47,7 @@ LOADS: list[tuple[str, Callable[[Result], float]]] = [
     ("Aurora statements/s (average)", lambda r: r.statements),
     ("DynamoDB read units/s (average)", lambda r: sum(r.rru.values())),
     (f"  of which {READ_CACHE}", lambda r: r.rru.get(READ_CACHE, 0.0)),
-    ("  of which RealtimeTable (broadcast scans)", lambda r: r.rru.get("RealtimeTable", 0.0)),
+    ("  of which RealtimeTable (live audiences)", lambda r: r.rru.get("RealtimeTable", 0.0)),
     ("DynamoDB write units/s (average)", lambda r: sum(r.wru.values())),
     ("  of which ChangeFeedTable", lambda r: r.wru.get("ChangeFeedTable", 0.0)),
     (f"  of which {READ_CACHE} (with index copies)", lambda r: r.wru.get(READ_CACHE, 0.0)),

@@ -9,7 +9,7 @@ import pytest
 
 from bench.capacity.costs import FUNCTION, ActionCost, Costs, action_cost, load_costs
 from bench.capacity.limits import LIMITS, Prices, max_connections, tiered
-from bench.capacity.model import Deployment, Latencies, Workload, entities_at_limit, evaluate
+from bench.capacity.model import SMALL_GROUP, Deployment, Latencies, Workload, entities_at_limit, evaluate
 from bench.capacity.report import run, table
 
 MONTH = 730 * 3600  # seconds the bill is computed over
@@ -249,3 +249,29 @@ def test_a_fan_outs_unread_counts_scale_with_its_copies() -> None:
     # Then the counts scale with the audience as the copies (and their index copies) do
     assert cost.copy_wru == 51 * 3 + 50
     assert cost.with_audience(100, 50).copy_wru == 2 * (51 * 3 + 50)
+
+
+def test_small_groups_broadcasts_query_their_readers_and_large_groups_scan_as_the_trigger_does() -> None:
+    # Given the trigger's threshold, mirrored by the model
+    from rhenium.live import SMALL_GROUP as CODE_SMALL_GROUP
+
+    assert SMALL_GROUP == CODE_SMALL_GROUP == 500
+    # And 86,400 entities in one group each: a quarter of them in groups of 200, the rest in groups
+    # of 600, so 108 groups of each size; 400 broadcasts a day per group, 1 a second in all; no
+    # one connected, so a Scan is one page (0.5 RRU, 6 ms)
+    sizes = ((200, 0.25), (600, 0.75))
+    w = one_per_second(
+        "get_me", memberships_per_entity=1.0, group_sizes=sizes, group_broadcasts_per_group_per_day=400.0
+    )
+    assert w.small_groups == pytest.approx((0.5, 200))
+    # When the model runs
+    result = evaluate(w, costs_of(), Latencies(dynamodb_ms=6, push_threads=16))
+    # Then half the broadcasts query 200 readers' connections (1 RRU each) and half scan: 100.25 RRU/s
+    assert result.rru["RealtimeTable"] == pytest.approx(0.5 * 200 * 1.0 + 0.5 * 0.5)
+    # And at the peak (3 a second) the trigger spends 0.5 x 200 x 6 / 16 + 0.5 x 6 = 40.5 ms on each
+    assert result.concurrency["rhenium_trigger"] == pytest.approx(3 * 0.0405)
+    # And the what-if "every group by members" queries every reader of the 400-member average group
+    every = evaluate(w, costs_of(), dep=Deployment(group_audience_by_members=True))
+    assert every.rru["RealtimeTable"] == pytest.approx(400.0)
+    # And under the documented mix 99.8% of group broadcasts go to groups of at most 500
+    assert Workload(1).small_groups[0] == pytest.approx((0.5 / 8 + 0.3 / 100) / (0.5 / 8 + 0.3 / 100 + 0.2 / 2_000))
