@@ -18,8 +18,9 @@
 --    longer call it.
 -- 4. Moves both balances of a posting in one UPDATE (the posting trigger ran one per account).
 -- 5. Rewrites ``nickel_post_one`` with fewer statements: the key, the asset and the recipient are
---    read in one query before any lock; the three outbox rows are one INSERT; the key is claimed
---    with its answer in one INSERT whose versions come from that one.
+--    read in one query before any lock; the three outbox rows are one INSERT, which also gives the
+--    versions the key is claimed with (``nickel_keep_versions``, which 0027's
+--    ``nickel_keep_answer`` now calls too).
 
 ALTER TABLE transfers DROP CONSTRAINT transfers_asset_fkey;
 ALTER TABLE holds DROP CONSTRAINT holds_asset_fkey;
@@ -34,6 +35,32 @@ DROP TRIGGER ledger_accounts_guard ON ledger_accounts;
 CREATE TRIGGER ledger_accounts_guard BEFORE UPDATE ON ledger_accounts FOR EACH ROW
     WHEN ((NEW.balance IS DISTINCT FROM OLD.balance OR NEW.held IS DISTINCT FROM OLD.held) AND pg_trigger_depth() < 1)
     EXECUTE FUNCTION nickel_balance_guard();
+
+-- Claim the key with the answer and the (aggregate, version) pairs written, in the order written;
+-- raise if the key was taken meanwhile (nothing of the statement is kept then). 0027's
+-- ``nickel_keep_answer`` now derives the pairs from its change records and keeps them through this.
+CREATE FUNCTION nickel_keep_versions(
+    p_caller uuid, p_key text, p_fingerprint text, p_command text, p_result jsonb, p_versions jsonb
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_key IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO idempotency_keys (caller_id, key, fingerprint, command, result, versions)
+    VALUES (p_caller, p_key, p_fingerprint, p_command, p_result, p_versions)
+    ON CONFLICT (caller_id, key) DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nickel: not posted (the key was used meanwhile)' USING ERRCODE = 'raise_exception';
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION nickel_keep_answer(
+    p_caller uuid, p_key text, p_fingerprint text, p_command text, p_result jsonb, p_records jsonb
+) RETURNS void LANGUAGE sql AS $$
+    SELECT nickel_keep_versions(p_caller, p_key, p_fingerprint, p_command, p_result,
+        (SELECT jsonb_agg(jsonb_build_array(r ->> 'aggregate', (r ->> 'version')::integer) ORDER BY o)
+         FROM jsonb_array_elements(p_records) WITH ORDINALITY AS e(r, o)))
+$$;
 
 -- Every command has locked both accounts already (in id order), so this UPDATE waits for no one.
 CREATE OR REPLACE FUNCTION nickel_post() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -145,15 +172,6 @@ BEGIN
            jsonb_agg(jsonb_build_array(aggregate, version) ORDER BY seq)
     INTO records, versions FROM written;
 
-    -- The key, claimed with its answer; taken meanwhile (a request of the same key that found it
-    -- free too): nothing of this statement is kept (nickel_keep_answer, 0027).
-    IF p_key IS NOT NULL THEN
-        INSERT INTO idempotency_keys (caller_id, key, fingerprint, command, result, versions)
-        VALUES (p_caller, p_key, p_fingerprint, p_command, transfer, versions)
-        ON CONFLICT (caller_id, key) DO NOTHING;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'nickel: not posted (the key was used meanwhile)' USING ERRCODE = 'raise_exception';
-        END IF;
-    END IF;
+    PERFORM nickel_keep_versions(p_caller, p_key, p_fingerprint, p_command, transfer, versions);
     RETURN jsonb_build_object('outcome', 'posted', 'transfer', transfer, 'records', records);
 END $$;
