@@ -21,6 +21,7 @@ than two plain ones.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import statistics
 import time
@@ -56,6 +57,8 @@ HOLD_GOAL = Goal("ratio_at_least", 0.5, "a hold and its capture at least half th
 PGBENCH = {"hot": "tpcb-like", "spread": "simple-update"}
 PGBENCH_SECONDS = sized(3, None)  # a smoke run makes a few transactions at 1 client instead
 DB_TIME_ROUNDS, DB_TIME_SECONDS = sized(3, 1), sized(2, None)
+WAL_POSTINGS = sized(1000, 10)  # transactions per WAL measurement, at 1 client
+CPU_POSTINGS_EACH, CPU_PGBENCH_EACH = sized(300, 3), sized(1000, 3)  # per client: about 2 s each at 8 clients
 PGBENCH_GOALS = {
     "hot": Goal("ratio_at_least", 0.5, "hot transfers at least 0.5x pgbench tpcb-like (scale 1) at 8 clients"),
     "spread": Goal(
@@ -170,7 +173,19 @@ def _throughput(
     n: int,
     seconds: float = SECONDS,
 ) -> float:
-    """Calls per second with ``n`` client processes, each calling with random pairs of ``accounts``.
+    """Calls per second with ``n`` client processes, each calling with random pairs of ``accounts``."""
+    calls, elapsed = _run_clients(make_client, url, accounts, n, seconds)
+    return calls / elapsed
+
+
+def _run_clients(
+    make_client: Callable[[str], Callable[[Pair], None]],
+    url: str,
+    accounts: list[uuid.UUID],
+    n: int,
+    seconds: float = SECONDS,
+) -> tuple[int, float]:
+    """(calls made, seconds taken) by ``n`` client processes calling for ``seconds``.
 
     Each client is a process forked from this one (its own interpreter and GIL, and its own
     connection, opened after the fork), as each concurrent Lambda execution environment is.
@@ -189,7 +204,7 @@ def _throughput(
         client.join()
     if any(client.exitcode != 0 for client in clients):
         raise RuntimeError(f"a client process failed: exit codes {[c.exitcode for c in clients]}")
-    return float(sum(counts)) / (time.perf_counter() - began)
+    return int(sum(counts)), time.perf_counter() - began
 
 
 def _client(
@@ -246,6 +261,7 @@ def _breakdown(env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], 
     out[-1].goal = ISSUE_GOAL if n == 8 else None
     out += _round_trips(env.database_url, groups["spread"])
     out += _posting_under_pgbench(env, floor, groups, figures, n)
+    out += _physical(env, floor, groups, n)
     out += _publish_and_call(env, groups["spread"])
     return out
 
@@ -328,6 +344,106 @@ def _db_time_and_lock_hold(floor: Floor, ours: Floor, script: str, figures: list
         note,
     )
     return [db_time, hold]
+
+
+def _physical(env: BenchEnv, floor: Floor, groups: dict[str, list[uuid.UUID]], n: int) -> list[Figure]:
+    """What a transfer costs the machine, beside pgbench's transactions: WAL bytes, and CPU at ``n`` clients."""
+    from bench.nickel_costs import posting_script
+
+    ours = floor.on(env.database_url)
+    script = posting_script("spread", len(groups["spread"]), ASSET)
+    return [_wal_per_transfer(env.database_url, floor, ours, script), *_cpu_split(env, floor, ours, groups, script, n)]
+
+
+def _wal_per_transfer(url: str, floor: Floor, ours: Floor, script: str) -> Figure:
+    """WAL bytes per transfer (the posting statement, pgbench -t at 1 client) and per tpcb-like transaction."""
+    from bench.nickel_costs import wal_position
+
+    per: dict[str, list[float]] = {"ours": [], "tpcb": []}
+    for _ in range(DB_TIME_ROUNDS):  # alternated; full-page images after a checkpoint fall on either side
+        for side, driver, args in (("ours", ours, ["-n", "-f", script]), ("tpcb", floor, ["-b", "tpcb-like"])):
+            before = wal_position(url)
+            made = driver.count(args, 1, WAL_POSTINGS)
+            if made:
+                per[side].append((wal_position(url) - before) / made)
+    note = (
+        f"the server's WAL insert position before and after {WAL_POSTINGS} transactions at 1 client driven by"
+        f" pgbench (the posting statement with a key, on {SPREAD} accounts; tpcb-like at scale 1), medians of"
+        f" {DB_TIME_ROUNDS} alternated runs; server-wide, so anything else writing meanwhile counts too"
+    )
+    if not per["ours"] or not per["tpcb"]:
+        note = f"absent: {ours.absent or floor.absent}"
+    return Figure(
+        "nickel.wal_bytes_per_transfer",
+        statistics.median(per["ours"]) if per["ours"] else 0.0,
+        "bytes",
+        "pgbench tpcb-like per transaction",
+        statistics.median(per["tpcb"]) if per["tpcb"] else None,
+        note,
+    )
+
+
+def _cpu_split(
+    env: BenchEnv, floor: Floor, ours: Floor, groups: dict[str, list[uuid.UUID]], script: str, n: int
+) -> list[Figure]:
+    """The machine's CPU per transfer at ``n`` clients on spread accounts: through the bus (and the
+    client processes' share of it), the statement alone under pgbench, and pgbench simple-update's."""
+    from bench.nickel_costs import busy_cpu_seconds
+
+    if busy_cpu_seconds() is None:
+        print("nickel: no /proc/stat on this machine: the CPU split is absent", flush=True)
+        return []
+    per: dict[str, list[float]] = {"bus": [], "clients": [], "statement": [], "simple-update": []}
+    for _ in range(DB_TIME_ROUNDS):  # alternated, so a busy moment hits each alike; medians
+        busy, children = busy_cpu_seconds() or 0.0, os.times()
+        calls, _ = _run_clients(_via_bus, env.database_url, groups["spread"], n)
+        busy, after = (busy_cpu_seconds() or 0.0) - busy, os.times()
+        spent = (after.children_user + after.children_system) - (children.children_user + children.children_system)
+        if calls:
+            per["bus"].append(busy / calls * 1000)
+            per["clients"].append(spent / calls * 1000)
+        for side, driver, args, each in (
+            ("statement", ours, ["-n", "-f", script], CPU_POSTINGS_EACH),
+            ("simple-update", floor, ["-b", "simple-update"], CPU_PGBENCH_EACH),
+        ):
+            busy = busy_cpu_seconds() or 0.0
+            made = driver.count(args, n, each)
+            if made:
+                per[side].append(((busy_cpu_seconds() or 0.0) - busy) / made * 1000)
+    median = {side: statistics.median(values) if values else None for side, values in per.items()}
+    where = (
+        f"{n} clients, {SPREAD} accounts; the machine's busy CPU time (/proc/stat: user, nice, system, irq,"
+        f" softirq; {os.cpu_count()} cores) over the run per transaction, medians of {DB_TIME_ROUNDS} alternated runs"
+    )
+    absent = f"absent: {ours.absent or floor.absent}"
+    return [
+        Figure(
+            f"nickel.cpu_ms_per_transfer_spread_{n}_clients",
+            median["bus"] or 0.0,
+            "ms",
+            "pgbench simple-update per transaction",
+            median["simple-update"],
+            f"through the bus, client processes included (their start and connection too); {where}",
+        ),
+        Figure(
+            f"nickel.client_cpu_ms_per_transfer_spread_{n}_clients",
+            median["clients"] or 0.0,
+            "ms",
+            "the machine's CPU per transfer (bus)",
+            median["bus"],
+            f"the client processes' own CPU (os.times of the joined children): Python, the bus, psycopg; {where}",
+        ),
+        Figure(
+            f"nickel.statement_cpu_ms_per_transfer_spread_{n}_clients",
+            median["statement"] or 0.0,
+            "ms",
+            "pgbench simple-update per transaction",
+            median["simple-update"],
+            f"the posting statement alone, driven by pgbench (-f, no Python); {where}"
+            if median["statement"] is not None
+            else absent,
+        ),
+    ]
 
 
 def _publish_and_call(env: BenchEnv, accounts: list[uuid.UUID]) -> list[Figure]:

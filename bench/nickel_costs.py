@@ -6,6 +6,13 @@
   client, autocommit) on the topic's accounts: what the database does per transfer, beside
   pgbench's own transactions on the same server. Its latency at 1 client is the database time
   per transfer (one round trip included, against tpcb-like's seven).
+- **WAL bytes per transfer** (the server-wide WAL insert position before and after a fixed number
+  of postings at 1 client, driven by pgbench) beside tpcb-like's per transaction: what the
+  database writes per transfer, the same on any machine (full-page images included as they come).
+- **CPU per transfer at 8 clients**: the machine's busy CPU time (``/proc/stat``: user, nice,
+  system, irq, softirq) over a run, per transfer, through the bus (and of that, the client
+  processes' own, from ``os.times``), with the statement alone driven by pgbench, and per
+  pgbench simple-update transaction. On 2 cores, throughput at 8 clients is bounded by it.
 - **Publish** (what Fluorine does after COMMIT: one conditional PutItem per change record, then
   marking them published) and **the internal call** (the element's ``internal.call``: the command
   and the answer as JSON both ways through pydantic, in process here; a Lambda Invoke deployed):
@@ -37,6 +44,26 @@ SELECT nickel_post_one('transfer', gen_random_uuid(), '{asset}', s.id, r.id, 1, 
                        s.id, gen_random_uuid()::text, 'pgbench', 'post_transfer', NULL)
 FROM bench_holders s, bench_holders r WHERE s.n = :a AND r.n = 1 + (:a + :b - 1) % {n};
 """
+
+
+def busy_cpu_seconds() -> float | None:
+    """The machine's busy CPU time so far (user, nice, system, irq, softirq; not idle, iowait or
+    steal), all cores, in seconds; None where ``/proc/stat`` does not exist (not Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:8]]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def wal_position(url: str) -> int:
+    """The server's WAL insert position, in bytes (server-wide: every database on it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def round_trips(conn: psycopg.Connection, call: Callable[[], Any]) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import psycopg
 
 TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
+PROCESSED = re.compile(r"^number of transactions actually processed: ([0-9]+)", re.MULTILINE)
 LATENCY = re.compile(r"^latency average = ([0-9.]+) ms", re.MULTILINE)
 INSTALL = "install Debian's postgresql-client (apt-get install postgresql-client) for this figure"
 
@@ -64,6 +65,19 @@ class Floor:
             self.absent = self.absent or f"pgbench printed no tps: {(done or '')[-300:]!r}"
             return None
         return float(found.group(1)), float(latency.group(1))
+
+    def count(self, script: list[str], clients: int, transactions: int) -> int | None:
+        """Run ``transactions`` of a pgbench script on each of ``clients`` connections (``-t``);
+        how many it made in all, or None if it could not run."""
+        if self.absent is not None:
+            return None
+        threads = str(max(1, min(clients, os.cpu_count() or 1)))
+        done = self._pgbench(*script, "-c", str(clients), "-j", threads, "-t", str(transactions))
+        found = PROCESSED.search(done) if done is not None else None
+        if found is None:
+            self.absent = self.absent or f"pgbench printed no count: {(done or '')[-300:]!r}"
+            return None
+        return int(found.group(1))
 
     def on(self, url: str) -> Floor:
         """The same pgbench, pointed at ``url``'s database (to drive a script of one's own there)."""
