@@ -39,10 +39,18 @@ from shared.contracts.rhenium import (
 from shared.errors import NotFound
 
 MESSAGE_COLUMNS = "id, sender_id, to_entity, to_group, to_all, body, sent_at"
+
+
+def _covered_sending(row: str) -> str:
+    """``row`` (a membership or a fanned span) covered the moment ``m`` was sent: joined at or
+    before it, and not left by then."""
+    return f"{row}.joined_at <= m.sent_at AND ({row}.left_at IS NULL OR {row}.left_at > m.sent_at)"
+
+
 # The fanned memberships whose span covered the moment ``m`` was sent: who holds a copy of it.
-COVERING_SPANS = """
-    SELECT {columns} FROM fanout_spans s JOIN groups gr ON gr.id = s.group_id AND gr.deleted_at IS NULL
-    WHERE s.group_id = m.to_group AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+COVERING_SPANS = f"""
+    SELECT {{columns}} FROM fanout_spans s JOIN groups gr ON gr.id = s.group_id AND gr.deleted_at IS NULL
+    WHERE s.group_id = m.to_group AND {_covered_sending("s")}
 """
 # Whether the entity (``%(entity)s``) holds a copy of ``m``: a fanned span of it covered the sending.
 DELIVERED = f"m.to_group IS NOT NULL AND EXISTS ({COVERING_SPANS.format(columns='1')} AND s.entity_id = %(entity)s)"
@@ -54,27 +62,27 @@ VISIBLE_TO = f"""
     OR (m.to_group IS NOT NULL AND EXISTS (
         SELECT 1 FROM group_members g JOIN groups gr ON gr.id = g.group_id AND gr.deleted_at IS NULL
         WHERE g.group_id = m.to_group AND g.entity_id = %(entity)s
-          AND g.joined_at <= m.sent_at AND (g.left_at IS NULL OR g.left_at > m.sent_at)))
+          AND {_covered_sending("g")}))
     OR ({DELIVERED})
     OR (m.to_all AND EXISTS (SELECT 1 FROM entities e WHERE e.id = %(entity)s AND e.created_at <= m.sent_at))
 """
 # A fan-out's recipients: the fanned memberships whose span covered the moment ``m`` was sent. A
 # group deleted since is not left out: reads drop its copies, and the count its broadcast's write
 # version was given at sending (``groups.fanned_members``) stays the count of the events it waits for.
-AUDIENCE = """
+AUDIENCE = f"""
     SELECT s.entity_id FROM messages m JOIN fanout_spans s ON s.group_id = m.to_group
-    WHERE m.id = %s AND s.joined_at <= m.sent_at AND (s.left_at IS NULL OR s.left_at > m.sent_at)
+    WHERE m.id = %s AND {_covered_sending("s")}
     ORDER BY s.entity_id
 """
 
 # A page of a group broadcast's readers now, in entity order after ``%(after)s``, as ``VISIBLE_TO``'s
 # group clauses find them: the current members whose membership covered its sending and the
 # holders of a copy of it, in a live group. Each side is read by its primary key's order.
-_READERS_FROM = """
+_READERS_FROM = f"""
     (SELECT r.entity_id FROM messages m
        JOIN groups gr ON gr.id = m.to_group AND gr.deleted_at IS NULL
-       JOIN {table} r ON r.group_id = m.to_group
-         AND r.joined_at <= m.sent_at AND (r.left_at IS NULL OR r.left_at > m.sent_at)
+       JOIN {{table}} r ON r.group_id = m.to_group
+         AND {_covered_sending("r")}
      WHERE m.id = %(message)s AND (%(after)s::uuid IS NULL OR r.entity_id > %(after)s)
      ORDER BY r.entity_id LIMIT %(limit)s)
 """
