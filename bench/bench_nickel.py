@@ -26,7 +26,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -57,6 +57,8 @@ HOLD_GOAL = Goal("ratio_at_least", 0.5, "a hold and its capture at least half th
 PGBENCH = {"hot": "tpcb-like", "spread": "simple-update"}
 PGBENCH_SECONDS = sized(3, None)  # a smoke run makes a few transactions at 1 client instead
 DB_TIME_ROUNDS, DB_TIME_SECONDS = sized(3, 1), sized(2, None)
+ROUND_TRIP, PUBLISH_RUNS = sized(0.005, 0.001), sized(30, 2)  # a DynamoDB request's round trip, deployed
+PUBLISH_GOAL = Goal("ratio_at_most", 1.5, "a transfer's publish (3 records) at most 1.5x publishing one record")
 WAL_POSTINGS = sized(1000, 10)  # transactions per WAL measurement, at 1 client
 CPU_POSTINGS_EACH, CPU_PGBENCH_EACH = sized(300, 3), sized(1000, 3)  # per client: about 2 s each at 8 clients
 PGBENCH_GOALS = {
@@ -495,7 +497,93 @@ def _publish_and_call(env: BenchEnv, accounts: list[uuid.UUID]) -> list[Figure]:
         " in process; deployed it is a synchronous Lambda Invoke (an HTTPS request to the Lambda service, whose"
         " latency AWS's documentation does not state: measure it deployed)",
     )
-    return [publish, call]
+    with_round_trips = _publish_with_round_trips(lambda: bus.execute(command().model_dump(mode="json"), actor=actor))
+    return [publish, call, *with_round_trips]
+
+
+def _publish_with_round_trips(post: Callable[[], Any]) -> list[Figure]:
+    """A transfer's publish when DynamoDB answers each request after ``ROUND_TRIP``, as over a
+    network: its three records for three aggregates at once (``fluorine.publisher``), and one after
+    another (as before), beside publishing one record (one PutItem and the UPDATE marking it: the
+    floor of a publish); alternated, medians. The client does all its own
+    work (boto3 builds, signs and parses each request); only the answer is a stand-in (``{}``,
+    what a successful PutItem returns), so no moto work, which deployed runs on DynamoDB's side,
+    competes with the puts for the GIL as it does in ``nickel.publish_ms_per_transfer``."""
+    from fluorine import publisher
+    from fluorine.db import connection
+    from shared.aws import dynamodb, reset_clients
+    from shared.settings import reset_settings
+
+    samples: dict[str, list[float]] = {"at_once": [], "one_after_another": [], "one_record": []}
+    previous = os.environ.get("DYNAMODB_ENDPOINT")
+    os.environ["DYNAMODB_ENDPOINT"] = "http://127.0.0.1:9"  # never contacted: the answer comes from before-send
+    reset_settings()
+    reset_clients()
+    dynamodb().meta.events.register("before-send.dynamodb", _answer_after_a_round_trip)
+    try:
+        for _ in range(PUBLISH_RUNS):
+            for way, values in samples.items():
+                records = post().records
+                began = time.perf_counter()
+                if way == "at_once":
+                    publisher.publish(connection(), records)
+                elif way == "one_after_another":
+                    for record in records:
+                        publisher.put_record(record)
+                    publisher.mark_published(connection(), [r.seq for r in records])
+                else:
+                    publisher.publish(connection(), records[:1])
+                values.append((time.perf_counter() - began) * 1000)
+    finally:
+        if previous is None:
+            os.environ.pop("DYNAMODB_ENDPOINT", None)
+        else:
+            os.environ["DYNAMODB_ENDPOINT"] = previous
+        reset_settings()
+        reset_clients()
+    median = {way: statistics.median(values) for way, values in samples.items()}
+    note = (
+        f"DynamoDB answers each PutItem after {ROUND_TRIP * 1000:g} ms (a stand-in answer); a transfer's 3 records"
+        f" (its own and its two wallets', 3 aggregates) and the UPDATE marking them; medians of {PUBLISH_RUNS}"
+        " alternated runs at 1 client"
+    )
+    return [
+        Figure(
+            "nickel.publish_ms_per_transfer_with_round_trips",
+            median["at_once"],
+            "ms",
+            "publishing one record",
+            median["one_record"],
+            f"the records of different aggregates put at once; {note}",
+            PUBLISH_GOAL,
+        ),
+        Figure(
+            "nickel.publish_ms_per_transfer_with_round_trips_one_after_another",
+            median["one_after_another"],
+            "ms",
+            "publishing one record",
+            median["one_record"],
+            f"the records put one after another, as before; {note}",
+        ),
+    ]
+
+
+class _Body:
+    """The body of a stand-in HTTP answer, as botocore reads one."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
+
+
+def _answer_after_a_round_trip(request: Any, **_: Any) -> Any:
+    """botocore's ``before-send``: DynamoDB's answer to a PutItem (``{}``), after ``ROUND_TRIP``."""
+    from botocore.awsrequest import AWSResponse
+
+    time.sleep(ROUND_TRIP)
+    return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Body(b"{}"))
 
 
 def _against_pgbench(floor: Floor, layout: str, n: int, via_bus: float) -> Figure:
