@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest.mock import patch
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -515,32 +516,28 @@ def _publish_with_round_trips(post: Callable[[], Any]) -> list[Figure]:
     from shared.settings import reset_settings
 
     samples: dict[str, list[float]] = {"at_once": [], "one_after_another": [], "one_record": []}
-    previous = os.environ.get("DYNAMODB_ENDPOINT")
-    os.environ["DYNAMODB_ENDPOINT"] = "http://127.0.0.1:9"  # never contacted: the answer comes from before-send
-    reset_settings()
-    reset_clients()
-    dynamodb().meta.events.register("before-send.dynamodb", _answer_after_a_round_trip)
-    try:
-        for _ in range(PUBLISH_RUNS):
-            for way, values in samples.items():
-                records = post().records
-                began = time.perf_counter()
-                if way == "at_once":
-                    publisher.publish(connection(), records)
-                elif way == "one_after_another":
-                    for record in records:
-                        publisher.put_record(record)
-                    publisher.mark_published(connection(), [r.seq for r in records])
-                else:
-                    publisher.publish(connection(), records[:1])
-                values.append((time.perf_counter() - began) * 1000)
-    finally:
-        if previous is None:
-            os.environ.pop("DYNAMODB_ENDPOINT", None)
-        else:
-            os.environ["DYNAMODB_ENDPOINT"] = previous
+    # never contacted: every answer comes from before-send
+    with patch.dict(os.environ, {"DYNAMODB_ENDPOINT": "http://127.0.0.1:9"}):
         reset_settings()
         reset_clients()
+        dynamodb().meta.events.register("before-send.dynamodb", _answer_after_a_round_trip)
+        try:
+            for _ in range(PUBLISH_RUNS):
+                for way, values in samples.items():
+                    records = post().records
+                    began = time.perf_counter()
+                    if way == "at_once":
+                        publisher.publish(connection(), records)
+                    elif way == "one_after_another":
+                        for record in records:
+                            publisher.put_record(record)
+                        publisher.mark_published(connection(), [r.seq for r in records])
+                    else:
+                        publisher.publish(connection(), records[:1])
+                    values.append((time.perf_counter() - began) * 1000)
+        finally:
+            reset_clients()
+    reset_settings()
     median = {way: statistics.median(values) for way, values in samples.items()}
     note = (
         f"DynamoDB answers each PutItem after {ROUND_TRIP * 1000:g} ms (a stand-in answer); a transfer's 3 records"
