@@ -60,7 +60,7 @@ def _putters() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=PUTTERS, thread_name_prefix="feed-putter")
 
 
-def lanes(records: Iterable[ChangeRecord]) -> list[list[ChangeRecord]]:
+def _lanes(records: Iterable[ChangeRecord]) -> list[list[ChangeRecord]]:
     """``records`` by aggregate, each aggregate's in the order given, aggregates in order of first record."""
     by_aggregate: dict[str, list[ChangeRecord]] = {}
     for record in records:
@@ -74,13 +74,18 @@ def publish(conn: psycopg.Connection, records: list[ChangeRecord], deadline: flo
     With a ``deadline`` (``time.monotonic()`` seconds) no put starts after it: the write is
     committed, so its caller must get its answer in time, and the sweeper publishes the rest.
     """
-    work, failed = lanes(records), threading.Event()
+    stop = threading.Event()  # set by a failed put or the deadline: no lane starts another put
+
+    def put_lane(lane: list[ChangeRecord]) -> list[int]:
+        return _put_lane(lane, deadline, stop)
+
+    work = _lanes(records)
     if len(work) > 1:
         dynamodb()  # made here, once, and lent to the putter threads
-        put = in_threads(_putters(), lambda lane: _put_lane(lane, deadline, failed), work)
-        done = [seq for lane_done in put for seq in lane_done]
+        put = in_threads(_putters(), put_lane, work)
     else:
-        done = [seq for lane in work for seq in _put_lane(lane, deadline, failed)]
+        put = [put_lane(lane) for lane in work]
+    done = [seq for lane_done in put for seq in lane_done]
     if done:
         try:
             mark_published(conn, done)
@@ -89,21 +94,23 @@ def publish(conn: psycopg.Connection, records: list[ChangeRecord], deadline: flo
     return len(done) == len(records)
 
 
-def _put_lane(lane: list[ChangeRecord], deadline: float | None, failed: threading.Event) -> list[int]:
-    """Put one aggregate's records in order, stopping at the deadline or once any put of this
-    publish has failed (a feed that refuses one is not asked for hundreds more: the sweeper
-    retries them later); the seqs of those put. Never raises: the write is committed."""
+def _put_lane(lane: list[ChangeRecord], deadline: float | None, stop: threading.Event) -> list[int]:
+    """Put one aggregate's records in order until ``stop`` is set: by this lane or another, at a
+    failed put (a feed that refuses one is not asked for hundreds more) or at the deadline (the
+    lane that finds it past sets it). The seqs of those put. Never raises: the write is committed,
+    the sweeper publishes the rest."""
     done: list[int] = []
     try:
         for record in lane:
-            if failed.is_set():
+            if stop.is_set():
                 break
             if deadline is not None and time.monotonic() >= deadline:
+                stop.set()
                 logger.warning("out of time to publish; left for the sweeper", extra={"pending": len(lane) - len(done)})
                 break
             put_record(record)
             done.append(record.seq)
     except Exception:
-        failed.set()
+        stop.set()
         logger.exception("change feed publish failed; left for the sweeper", extra={"pending": len(lane) - len(done)})
     return done

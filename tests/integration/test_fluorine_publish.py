@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -13,6 +14,12 @@ from fluorine.sweeper import sweep
 from fluorine.uow import UnitOfWork
 from shared.contracts.changes import ChangeRecord
 from tests.support.streams import StreamDriver
+
+
+@pytest.fixture
+def conn(postgres: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(postgres) as connection:
+        yield connection
 
 
 class Note(BaseModel):
@@ -39,10 +46,9 @@ def on_feed(stack: StreamDriver) -> list[str]:
 
 
 def test_different_aggregates_are_put_at_once_and_each_aggregates_records_in_order(
-    stack: StreamDriver, postgres: str, monkeypatch: pytest.MonkeyPatch
+    stack: StreamDriver, conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a command's records for three aggregates, two versions of the first
-    conn = psycopg.connect(postgres)
     records = written(conn, ("note#a", 1), ("note#b", 1), ("note#a", 2), ("note#c", 1))
     # And puts that wait until three are in flight at once (sequential puts would break the barrier)
     real_put, together, order = publisher.put_record, threading.Barrier(3, timeout=10), []
@@ -65,10 +71,9 @@ def test_different_aggregates_are_put_at_once_and_each_aggregates_records_in_ord
 
 
 def test_a_failed_put_stops_the_publish_marks_what_was_put_and_leaves_the_rest_to_the_sweeper(
-    stack: StreamDriver, postgres: str, monkeypatch: pytest.MonkeyPatch
+    stack: StreamDriver, conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given records for three aggregates, and a feed that refuses note#b's
-    conn = psycopg.connect(postgres)
     records = written(conn, ("note#a", 1), ("note#b", 1), ("note#b", 2), ("note#c", 1))
     real_put, put_ok = publisher.put_record, []
 
@@ -92,9 +97,8 @@ def test_a_failed_put_stops_the_publish_marks_what_was_put_and_leaves_the_rest_t
     assert on_feed(stack) == ["note#a@1", "note#b@1", "note#b@2", "note#c@1"]
 
 
-def test_no_put_starts_after_the_deadline(stack: StreamDriver, postgres: str) -> None:
+def test_no_put_starts_after_the_deadline(stack: StreamDriver, conn: psycopg.Connection) -> None:
     # Given records for two aggregates and a deadline already past
-    conn = psycopg.connect(postgres)
     records = written(conn, ("note#a", 1), ("note#b", 1))
     # When they are published, Then nothing is put and nothing marked
     assert publisher.publish(conn, records, deadline=0.0) is False
