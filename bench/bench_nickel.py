@@ -363,12 +363,13 @@ def _wal_per_transfer(url: str, floor: Floor, ours: Floor, script: str) -> Figur
     from bench.nickel_costs import wal_position
 
     per: dict[str, list[float]] = {"ours": [], "tpcb": []}
-    for _ in range(DB_TIME_ROUNDS):  # alternated; full-page images after a checkpoint fall on either side
-        for side, driver, args in (("ours", ours, ["-n", "-f", script]), ("tpcb", floor, ["-b", "tpcb-like"])):
-            before = wal_position(url)
-            made = driver.count(args, 1, WAL_POSTINGS)
-            if made:
-                per[side].append((wal_position(url) - before) / made)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(DB_TIME_ROUNDS):  # alternated; full-page images after a checkpoint fall on either side
+            for side, driver, args in (("ours", ours, ["-n", "-f", script]), ("tpcb", floor, ["-b", "tpcb-like"])):
+                before = wal_position(conn)
+                made = driver.count(args, 1, WAL_POSTINGS)
+                if made:
+                    per[side].append((wal_position(conn) - before) / made)
     note = (
         f"the server's WAL insert position before and after {WAL_POSTINGS} transactions at 1 client driven by"
         f" pgbench (the posting statement with a key, on {SPREAD} accounts; tpcb-like at scale 1), medians of"
@@ -396,23 +397,29 @@ def _cpu_split(
     if busy_cpu_seconds() is None:
         print("nickel: no /proc/stat on this machine: the CPU split is absent", flush=True)
         return []
+
+    def busy() -> float:
+        return busy_cpu_seconds() or 0.0  # present: checked above
+
+    def clients_cpu() -> float:
+        times = os.times()
+        return times.children_user + times.children_system  # the joined client processes'
+
     per: dict[str, list[float]] = {"bus": [], "clients": [], "statement": [], "simple-update": []}
     for _ in range(DB_TIME_ROUNDS):  # alternated, so a busy moment hits each alike; medians
-        busy, children = busy_cpu_seconds() or 0.0, os.times()
+        machine, own = busy(), clients_cpu()
         calls, _ = _run_clients(_via_bus, env.database_url, groups["spread"], n)
-        busy, after = (busy_cpu_seconds() or 0.0) - busy, os.times()
-        spent = (after.children_user + after.children_system) - (children.children_user + children.children_system)
         if calls:
-            per["bus"].append(busy / calls * 1000)
-            per["clients"].append(spent / calls * 1000)
+            per["bus"].append((busy() - machine) / calls * 1000)
+            per["clients"].append((clients_cpu() - own) / calls * 1000)
         for side, driver, args, each in (
             ("statement", ours, ["-n", "-f", script], CPU_POSTINGS_EACH),
             ("simple-update", floor, ["-b", "simple-update"], CPU_PGBENCH_EACH),
         ):
-            busy = busy_cpu_seconds() or 0.0
+            machine = busy()
             made = driver.count(args, n, each)
             if made:
-                per[side].append(((busy_cpu_seconds() or 0.0) - busy) / made * 1000)
+                per[side].append((busy() - machine) / made * 1000)
     median = {side: statistics.median(values) if values else None for side, values in per.items()}
     where = (
         f"{n} clients, {SPREAD} accounts; the machine's busy CPU time (/proc/stat: user, nice, system, irq,"

@@ -58,10 +58,9 @@ def busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def wal_position(url: str) -> int:
+def wal_position(conn: psycopg.Connection) -> int:
     """The server's WAL insert position, in bytes (server-wide: every database on it)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint").fetchone()
+    row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint").fetchone()
     assert row is not None
     return int(row[0])
 

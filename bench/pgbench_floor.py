@@ -58,8 +58,7 @@ class Floor:
         if self.absent is not None:
             return None
         length = ["-T", str(seconds)] if seconds else ["-t", str(transactions)]
-        threads = str(max(1, min(clients, os.cpu_count() or 1)))
-        done = self._pgbench(*script, "-c", str(clients), "-j", threads, *length)
+        done = self._pgbench(*script, *_clients(clients), *length)
         found, latency = (TPS.search(done), LATENCY.search(done)) if done is not None else (None, None)
         if found is None or latency is None:
             self.absent = self.absent or f"pgbench printed no tps: {(done or '')[-300:]!r}"
@@ -71,8 +70,7 @@ class Floor:
         how many it made in all, or None if it could not run."""
         if self.absent is not None:
             return None
-        threads = str(max(1, min(clients, os.cpu_count() or 1)))
-        done = self._pgbench(*script, "-c", str(clients), "-j", threads, "-t", str(transactions))
+        done = self._pgbench(*script, *_clients(clients), "-t", str(transactions))
         found = PROCESSED.search(done) if done is not None else None
         if found is None:
             self.absent = self.absent or f"pgbench printed no count: {(done or '')[-300:]!r}"
@@ -98,6 +96,11 @@ class Floor:
             self.absent = f"pgbench exited {done.returncode}: {done.stderr.strip()[-300:]}"
             return None
         return done.stdout
+
+
+def _clients(clients: int) -> list[str]:
+    """pgbench's arguments for ``clients`` connections, driven by at most one thread per core."""
+    return ["-c", str(clients), "-j", str(max(1, min(clients, os.cpu_count() or 1)))]
 
 
 def _libpq_env(url: str) -> dict[str, str]:
