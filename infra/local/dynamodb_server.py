@@ -31,6 +31,10 @@ def main(port: int) -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.server import ThreadedMotoServer
 
+    from infra.local.moto_streams import atomic_stream_appends
+
+    atomic_stream_appends()  # its request threads write streams concurrently
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # Keep-alive: werkzeug's handler speaks HTTP/1.0 unless told, so every request paid a new TCP
     # connection (a tenth of the stack's CPU during a fan-out's thousands of batch writes).

@@ -104,3 +104,19 @@ def test_no_put_starts_after_the_deadline(stack: StreamDriver, conn: psycopg.Con
     assert publisher.publish(conn, records, deadline=0.0) is False
     assert on_feed(stack) == []
     assert unpublished(conn) == ["note#a@1", "note#b@1"]
+
+
+def test_records_put_at_once_reach_the_stream_each_once_and_the_reader_reaches_its_end(
+    stack: StreamDriver, conn: psycopg.Connection
+) -> None:
+    # Given a command's records for many aggregates, put from the publisher's threads at once
+    records = written(conn, *((f"note#n{i}", 1) for i in range(48)))
+    assert publisher.publish(conn, records) is True
+    # When the change feed's stream is read to its end, Then every record is there once, with its
+    # own sequence number (moto numbered concurrent appends alike unless made atomic:
+    # infra/local/moto_streams.py; a reader then read the shard's tail forever)
+    read = stack.records()
+    numbers = [r["dynamodb"]["SequenceNumber"] for r in read]
+    assert len(read) == 48
+    assert len(set(numbers)) == 48
+    assert sorted(r["dynamodb"]["NewImage"]["aggregate"]["S"] for r in read) == sorted(f"note#n{i}" for i in range(48))

@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
+from infra.local.moto_streams import atomic_stream_appends
 from infra.local.services import table_spec
 from infra.local.template import load
 from shared.aws import reset_clients
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def moto_tables() -> Iterator[None]:
+    atomic_stream_appends()  # the publisher and the cache writers put from threads
     with mock_aws():
         reset_clients()
         reset_settings()
